@@ -1,0 +1,76 @@
+"""The one board interface tests speak to, whatever stands behind it.
+
+A *board* is a driver: the emulated LPC1768 (:mod:`hil.boards.emulated`) today, a real
+mbed on USB serial later.  Tests use only what is here: lifecycle, the agent link, the
+console and the LEDs.  Where a board is in its life is an explicit state.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from pathlib import Path
+from typing import Optional
+
+from ..agent.client import AgentClient
+from ..console import Console
+
+
+class BoardState(enum.Enum):
+    OFF = "off"            # not started, or stopped
+    BOOTING = "booting"    # image running, agent not answering yet
+    READY = "ready"        # agent answered HELLO
+    FAULTED = "faulted"    # the image crashed (emulator) or the link died
+
+
+class BoardError(Exception):
+    """Something a user must fix (missing image, board did not boot); the message says what."""
+
+
+class Board(abc.ABC):
+    def __init__(self, name: str, workdir: Path):
+        self.name = name
+        self.workdir = Path(workdir)
+        self.state = BoardState.OFF
+        self.console = Console(name, self.workdir / f"{name}.console.log")
+        self.agent: Optional[AgentClient] = None
+        self.ip: Optional[str] = None
+        self.fault: Optional[str] = None
+
+    @property
+    @abc.abstractmethod
+    def serial_url(self) -> str:
+        """pyserial URL of the board's console/agent link."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Power on (or connect to) the board and wait until the agent answers."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Power off / disconnect.  Safe to call twice."""
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Hardware reset, then wait until the agent answers again."""
+
+    @abc.abstractmethod
+    def leds(self) -> list[bool]:
+        """LED1..LED4 as the board shows them right now."""
+
+    def evidence(self) -> dict[str, Path]:
+        """Files worth attaching to a failed test (console log, pcap, ...)."""
+        return {"console": self.workdir / f"{self.name}.console.log"}
+
+    def require_ready(self) -> AgentClient:
+        if self.state is not BoardState.READY or self.agent is None:
+            detail = f": {self.fault}" if self.fault else ""
+            raise BoardError(f"board {self.name} is {self.state.value}{detail}")
+        return self.agent
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,235 @@
+"""The emulated LPC1768 as a board driver.
+
+It reaches the emulator only through its process interface, as it would reach QEMU:
+the command line, the serial URL the emulator reports, the JSON control socket, and an
+Ethernet link handed over as a file descriptor.  Nothing here imports ``emulator``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+from ..agent.client import AgentClient, AgentError
+from .base import Board, BoardError, BoardState
+
+EMULATOR_EXIT_FAULT = 3
+EMULATOR_EXIT_USAGE = 2
+
+
+class ControlClient:
+    """The emulator's control channel: one JSON request per line, one JSON reply per line."""
+
+    def __init__(self, path: Path, timeout: float = 5.0):
+        self.path = path
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.settimeout(timeout)
+        self._sock.connect(str(path))
+        self._file = self._sock.makefile("rb")
+        self._lock = threading.Lock()
+
+    def call(self, cmd: str, **args) -> dict:
+        with self._lock:
+            self._sock.sendall(json.dumps({"cmd": cmd, **args}).encode() + b"\n")
+            line = self._file.readline()
+        if not line:
+            raise BoardError(f"emulator control channel closed during {cmd!r}")
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            raise BoardError(f"emulator refused {cmd!r}: {reply.get('error')}")
+        return reply
+
+    def close(self):
+        try:
+            self._file.close()
+            self._sock.close()
+        except OSError:
+            pass
+
+
+class EmulatedBoard(Board):
+    """An LPC1768 emulator process running ``image``, its Ethernet on the bench network."""
+
+    def __init__(self, name: str, image: Path, workdir: Path, net=None, index: int = 0,
+                 idle: str = "realtime", pcap: bool = True, boot_timeout: float = 10.0):
+        super().__init__(name, workdir)
+        self.image = Path(image)
+        self.net = net
+        self.index = index
+        self.idle = idle
+        self.pcap = self.workdir / f"{name}.pcap" if pcap else None
+        self.boot_timeout = boot_timeout
+        self.proc: Optional[subprocess.Popen] = None
+        self.control: Optional[ControlClient] = None
+        self._serial_url: Optional[str] = None
+        self._stderr_path = self.workdir / f"{name}.emulator.log"
+        self._link_fd: Optional[int] = None
+        self.boot_s: Optional[float] = None  # process start -> agent answered
+
+    @property
+    def serial_url(self) -> str:
+        if not self._serial_url:
+            raise BoardError(f"board {self.name} is not running")
+        return self._serial_url
+
+    def _command(self, ready_w: int) -> list[str]:
+        cmd = [sys.executable, "-m", "emulator", str(self.image), "--board", "lpc1768",
+               "--serial", "pty", "--control", str(self.workdir / f"{self.name}.ctl"),
+               "--ready-fd", str(ready_w), "--idle", self.idle]
+        if self._link_fd is not None:
+            cmd += ["--net", f"fd:{self._link_fd}"]
+        if self.pcap:
+            cmd += ["--pcap", str(self.pcap)]
+        return cmd
+
+    def start(self) -> None:
+        if self.state is not BoardState.OFF:
+            return
+        if not self.image.is_file():
+            raise BoardError(f"image {self.image} does not exist (build it with `hil build`)")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if self.net is not None:
+            self._link_fd = self.net.add_board_link(self.name)
+        ready_r, ready_w = os.pipe()
+        fds = [ready_w] + ([self._link_fd] if self._link_fd is not None else [])
+        t0 = time.monotonic()
+        self.state = BoardState.BOOTING
+        with open(self._stderr_path, "wb") as err:
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(Path(__file__).resolve().parents[2])] +
+                ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+            self.proc = subprocess.Popen(self._command(ready_w), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=err, pass_fds=fds,
+                                         env=env)
+        os.close(ready_w)
+        try:
+            info = self._read_ready(ready_r)
+        finally:
+            os.close(ready_r)
+        self._serial_url = info["serial"]
+        self.control = ControlClient(Path(info["control"]))
+        self.agent = AgentClient(self._serial_url, console=self.console, name=self.name)
+        try:
+            self.agent.hello(attempts=int(self.boot_timeout / 0.25))
+        except AgentError as exc:
+            self._check_exit()
+            self.stop()
+            raise BoardError(f"board {self.name} did not boot: {exc}") from None
+        self.boot_s = time.monotonic() - t0
+        self.state = BoardState.READY
+        threading.Thread(target=self._watch, name=f"watch-{self.name}", daemon=True).start()
+
+    def _read_ready(self, fd: int) -> dict:
+        deadline = time.monotonic() + self.boot_timeout
+        buf = b""
+        while b"\n" not in buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self.stop()
+                raise BoardError(f"emulator for {self.name} did not start within "
+                                 f"{self.boot_timeout:g} s (log: {self._stderr_path})")
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            buf += chunk
+        if b"\n" not in buf:
+            self._check_exit(wait=2.0)
+            self.stop()
+            raise BoardError(f"emulator for {self.name} exited before it was ready")
+        return json.loads(buf.split(b"\n", 1)[0])
+
+    def _emulator_message(self) -> str:
+        try:
+            lines = [l for l in self._stderr_path.read_text(errors="replace").splitlines() if l.strip()]
+        except OSError:
+            return ""
+        return lines[-1] if lines else ""
+
+    def _check_exit(self, wait: float = 0.0):
+        """If the emulator has exited, raise its own one-line message."""
+        if self.proc is None:
+            return
+        try:
+            code = self.proc.wait(wait) if wait else self.proc.poll()
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None:
+            return
+        msg = self._emulator_message() or f"emulator exited with status {code}"
+        self.fault = msg
+        self.state = BoardState.FAULTED if code == EMULATOR_EXIT_FAULT else BoardState.OFF
+        raise BoardError(f"board {self.name}: {msg}")
+
+    def _watch(self):
+        proc = self.proc
+        if proc is None:
+            return
+        code = proc.wait()
+        if self.state in (BoardState.READY, BoardState.BOOTING) and proc is self.proc:
+            self.fault = self._emulator_message() or f"emulator exited with status {code}"
+            self.state = BoardState.FAULTED
+            if self.agent:
+                self.agent._fail(self.fault)
+
+    def status(self) -> dict:
+        if not self.control:
+            raise BoardError(f"board {self.name} is not running")
+        return self.control.call("status")
+
+    def leds(self) -> list[bool]:
+        return [bool(x) for x in self.status()["leds"]]
+
+    def reset(self) -> None:
+        agent = self.require_ready()
+        agent.discard_events()
+        self.state = BoardState.BOOTING
+        self.control.call("reset")
+        agent.hello(attempts=int(self.boot_timeout / 0.25))
+        self.state = BoardState.READY
+
+    def evidence(self) -> dict:
+        ev = super().evidence()
+        ev["emulator"] = self._stderr_path
+        if self.pcap:
+            ev["pcap"] = self.pcap
+        return ev
+
+    def stop(self) -> None:
+        if self.agent:
+            self.agent.close()
+            self.agent = None
+        if self.control:
+            try:
+                if self.proc and self.proc.poll() is None:
+                    self.control.call("stop")
+            except (BoardError, OSError, ValueError):
+                pass
+            self.control.close()
+            self.control = None
+        if self.proc:
+            try:
+                self.proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+        if self._link_fd is not None:
+            os.close(self._link_fd)
+            self._link_fd = None
+            if self.net is not None:
+                try:
+                    self.net.remove_board_link(self.name)
+                except Exception:  # noqa: BLE001 - the namespace may already be gone
+                    pass
+        if self.state is not BoardState.FAULTED:
+            self.state = BoardState.OFF
+        self.console.close()

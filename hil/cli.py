@@ -1,0 +1,146 @@
+"""``hil``: the bench's command line.
+
+  hil build [IMAGE ...]      generate the protocol header, cross-compile firmware images
+  hil run [ROBOT ARGS ...]   run suites/ against the bench (emulated board by default)
+  hil emulate IMAGE          start one emulated board for a person (console, serial URL)
+  hil bench [--json]         measure the bench's speed figures
+
+Errors a user can fix are one line on stderr and exit status 2; nothing prints a traceback
+unless ``HIL_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .build import REPO, Build, BuildError, format_sizes
+
+
+def _images_for(board: str) -> list[str]:
+    b = Build(board=board, log=lambda m: None)
+    return [n for n, spec in b.images.items() if board in spec.get("boards", [board])]
+
+
+def cmd_build(args) -> int:
+    images = args.images or _images_for(args.board)
+    b = Build(board=args.board, profile=args.profile, toolchain=args.toolchain,
+              verbose=args.verbose)
+    for name in images:
+        r = b.build(name)
+        state = "up to date" if r.up_to_date else f"{r.compiled} file(s) compiled"
+        print(f"{r.elf.relative_to(REPO) if r.elf.is_relative_to(REPO) else r.elf}  ({state})")
+        print(format_sizes(name, r.sizes))
+    return 0
+
+
+def resolve_image(arg: str, profile: str = "default") -> Path:
+    """A path to an .elf/.bin, or an image name that is built first."""
+    p = Path(arg)
+    if p.suffix in (".elf", ".bin") or p.exists():
+        if not p.is_file():
+            raise BuildError(f"image {arg} does not exist")
+        return p
+    return Build(profile=profile).build(arg).elf
+
+
+def cmd_run(args, robot_args: list[str]) -> int:
+    import robot
+
+    Build(profile="default").build("agent")
+    out = Path(args.outputdir)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.bench:
+        os.environ["HIL_BENCH"] = str(Path(args.bench).resolve())
+    os.environ.setdefault("HIL_WORKDIR", str((out / "bench").resolve()))
+    suites = args.suites or [str(REPO / "suites")]
+    rc = robot.run_cli(["--outputdir", str(out), "--output", "output.xml", "--log", "log.html",
+                        "--report", "report.html", "--xunit", "junit.xml",
+                        "--name", "NetServices"] + robot_args + suites, exit=False)
+    print(f"results: {out / 'report.html'}  {out / 'log.html'}  {out / 'junit.xml'}")
+    return rc
+
+
+def cmd_emulate(args) -> int:
+    image = resolve_image(args.image, args.profile)
+    cmd = [sys.executable, "-m", "emulator", str(image), "--serial", args.serial,
+           "--echo-console", "--idle", args.idle]
+    if args.tap:
+        cmd += ["--net", f"tap:{args.tap}"]
+    if args.pcap:
+        cmd += ["--pcap", args.pcap]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+    print(f"hil: starting {image} (Ctrl-C stops it)", file=sys.stderr)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_bench(args) -> int:
+    from .benchmark import run_benchmarks
+
+    figures = run_benchmarks(progress=not args.json)
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hil", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("build", help="build firmware images")
+    p.add_argument("images", nargs="*", help="image names (default: all for the board)")
+    p.add_argument("--board", default="lpc1768")
+    p.add_argument("--profile", default="default", help="default | large")
+    p.add_argument("--toolchain", default="zig", help="zig (pinned wheel) | gcc (arm-none-eabi)")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+    p = sub.add_parser("run", help="run the Robot suites and write results/")
+    p.add_argument("--bench", help="bench file (default fixtures/benches/emulated.yaml)")
+    p.add_argument("--outputdir", default="results")
+    p.add_argument("--suite", dest="suites", action="append",
+                   help="suite file or folder (default: suites/); repeatable")
+
+    p = sub.add_parser("emulate", help="start one emulated board for a person")
+    p.add_argument("image", help="image name (e.g. agent) or path to .elf/.bin")
+    p.add_argument("--profile", default="default")
+    p.add_argument("--serial", default="pty", help="pty | tcp:HOST:PORT")
+    p.add_argument("--tap", help="attach the board's Ethernet to this existing TAP device")
+    p.add_argument("--pcap", help="write the board's Ethernet traffic to this pcap file")
+    p.add_argument("--idle", default="realtime", help="realtime | skip")
+
+    p = sub.add_parser("bench", help="measure the speed figures")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.cmd != "run":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        if args.cmd == "build":
+            return cmd_build(args)
+        if args.cmd == "run":
+            return cmd_run(args, rest)
+        if args.cmd == "emulate":
+            return cmd_emulate(args)
+        return cmd_bench(args)
+    except Exception as exc:  # noqa: BLE001 - user-facing errors are one line
+        from .bench import BenchConfigError
+        from .boards.base import BoardError
+        from .agent.client import AgentError
+
+        if os.environ.get("HIL_DEBUG") or not isinstance(
+                exc, (BuildError, BenchConfigError, BoardError, AgentError, OSError)):
+            raise
+        print(f"hil: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Robot Framework keywords for the bench: ``Library    hil.robot.NetBench``.
+
+The same suites run against an emulated board or (later) a real one: the bench file
+(``bench=`` argument or ``HIL_BENCH`` environment variable) decides what stands behind
+the keywords.  Keywords are grouped in small components (board, network, UDP), gathered
+by robotframework-pythonlibcore.  Sockets a test opens on the board are deleted when the
+test ends, so tests do not leak ports into each other.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from robot.api import logger
+from robotlibcore import DynamicCore
+
+from ..bench import Bench, BenchConfig
+from .board import BoardKeywords
+from .network import NetworkKeywords
+from .udp import UdpKeywords
+
+__version__ = "0.1.0"
+
+
+class NetBench(DynamicCore):
+    """Drive mbed LPC1768 boards running the NetServices test agent, emulated or real.
+
+    = Getting a board =
+
+    The first keyword that needs a board starts the bench described by the bench file:
+    a private network (a user + network namespace, nothing reaches the host's network),
+    the board on it with its static address, and whatever peers the tests start.  The
+    default bench is ``fixtures/benches/emulated.yaml`` (one emulated board, 192.0.2.10;
+    the host side is 192.0.2.1).
+
+    | ***** Settings *****
+    | Library    hil.robot.NetBench
+    |
+    | ***** Test Cases *****
+    | Board answers ping
+    |     Ping Board    count=3
+
+    = Results =
+
+    Keywords that wrap a NetServices call return that call's result unchanged (for
+    example ``-65531`` for ``UDPSOCKET_INUSE``); `Result Should Be` compares a result
+    with a contract name so failures read well.
+
+    = Evidence =
+
+    Every board keeps a console log with timestamps and, when emulated, a pcap of its
+    Ethernet link; their paths are logged when a test fails.
+    """
+
+    ROBOT_LIBRARY_SCOPE = "GLOBAL"
+    ROBOT_LIBRARY_VERSION = __version__
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self, bench: str | None = None, workdir: str | None = None):
+        self.ROBOT_LIBRARY_LISTENER = self
+        self._bench_file = bench or os.environ.get("HIL_BENCH")
+        self._workdir = workdir or os.environ.get("HIL_WORKDIR")
+        self._bench: Bench | None = None
+        self.cleanups: list = []  # callables run at the end of each test
+        super().__init__([BoardKeywords(self), NetworkKeywords(self), UdpKeywords(self)])
+
+    # -- shared state for the components ---------------------------------------------------
+
+    @property
+    def bench(self) -> Bench:
+        if self._bench is None:
+            cfg = BenchConfig.load(self._bench_file)
+            workdir = Path(self._workdir) if self._workdir else None
+            self._bench = Bench(cfg, workdir=workdir)
+            logger.info(f"Bench workdir: {self._bench.workdir}")
+            self._bench.start()
+        return self._bench
+
+    # -- listener --------------------------------------------------------------------------
+
+    def _end_test(self, data, result):
+        errors = []
+        while self.cleanups:
+            fn = self.cleanups.pop()
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - report, keep cleaning
+                errors.append(str(exc))
+        if errors:
+            logger.warn("Cleanup after the test: " + "; ".join(errors))
+        if not result.passed and self._bench is not None:
+            for board in self._bench.boards.values():
+                for kind, path in board.evidence().items():
+                    if Path(path).exists():
+                        logger.info(f"Evidence ({board.name} {kind}): {path}")
+
+    def _close(self):
+        if self._bench is not None:
+            self._bench.stop()
+            self._bench = None

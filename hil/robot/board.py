@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ..agent.client import AgentError
+from ..console import ConsoleTimeout
+from ..protocol import definition
+
+_CONTRACT = {**definition.UDPSOCKET_ERRORS, **definition.UDPSOCKET_EVENTS,
+             **definition.ETHERNET_ERRORS}
+
+
+class BoardKeywords:
+    """Board lifecycle, console, LEDs and device counters."""
+
+    def __init__(self, lib):
+        self.lib = lib
+
+    def board(self, name=None):
+        return self.lib.bench.board(name or None)
+
+    @keyword
+    def start_board(self, name: str | None = None):
+        """Start board ``name`` (default: the bench's first target) and bring its network up.
+
+        Returns the board's IP address.  Most keywords start the board on first use, so
+        this is only needed to control when start-up happens (e.g. in a suite setup)."""
+        b = self.board(name)
+        logger.info(f"{b.name}: ready at {b.ip} ({b.serial_url})")
+        return b.ip
+
+    @keyword
+    def stop_board(self, name: str | None = None):
+        """Power the board off; the next keyword that needs it starts it again."""
+        bench = self.lib.bench
+        name = name or next(iter(bench.config.targets))
+        board = bench.boards.pop(name, None)
+        if board:
+            board.stop()
+
+    @keyword
+    def reset_board(self, name: str | None = None):
+        """Hardware reset, wait for the agent, and bring the network up again."""
+        b = self.board(name)
+        b.reset()
+        self.lib.bench.configure_network(b, self.lib.bench.config.targets[b.name])
+
+    @keyword
+    def wait_for_line_on_uart(self, pattern: str, timeout: float = 5.0, regex: bool = False,
+                              name: str | None = None):
+        """Wait until the board prints a line containing ``pattern`` (a regular expression
+        when ``regex=True``).  Each printed line satisfies one wait only (as in Renode)."""
+        try:
+            return self.board(name).console.wait_for_line(pattern, float(timeout), regex)
+        except ConsoleTimeout as exc:
+            raise AssertionError(str(exc)) from None
+
+    @keyword
+    def set_led(self, led: int, on: bool = True, name: str | None = None):
+        """Switch LED1..LED4 through the agent."""
+        self.board(name).require_ready().request("LED_SET", led=int(led), on=int(bool(on)))
+
+    @keyword
+    def led_should_be_on(self, led: int, name: str | None = None):
+        """Check the LED as the board shows it (for the emulator: the GPIO pin state)."""
+        state = self.board(name).leds()
+        if not state[int(led) - 1]:
+            raise AssertionError(f"LED{led} is off (LEDs: {state})")
+
+    @keyword
+    def led_should_be_off(self, led: int, name: str | None = None):
+        state = self.board(name).leds()
+        if state[int(led) - 1]:
+            raise AssertionError(f"LED{led} is on (LEDs: {state})")
+
+    @keyword
+    def get_device_counter(self, counter: str, name: str | None = None) -> int:
+        """Read one device counter (e.g. ``eth_rx_runt``, ``udp_bad_checksum``)."""
+        stats = self.board(name).require_ready().stats()
+        if counter not in stats:
+            raise AssertionError(f"no counter {counter!r}; known: {', '.join(stats)}")
+        return stats[counter]
+
+    @keyword
+    def agent_should_answer(self, name: str | None = None):
+        """Fail unless the agent answers a request now."""
+        try:
+            self.board(name).require_ready().request("ECHO", data=b"ping")
+        except AgentError as exc:
+            raise AssertionError(str(exc)) from None
+
+    @keyword
+    def send_raw_bytes_to_board(self, data: bytes | str, name: str | None = None):
+        """Write bytes as they are on the board's serial link (garbage, broken frames).
+
+        A string is taken as hexadecimal (``"00 01 ff"``)."""
+        if isinstance(data, str):
+            data = bytes.fromhex(data)
+        self.board(name).require_ready().send_raw(data)
+
+    @keyword
+    def result_should_be(self, result, expected: str):
+        """Compare a NetServices return value with a contract name or number.
+
+        | ${rc}=    Bind UDP Socket    ${sock}    7
+        | Result Should Be    ${rc}    UDPSOCKET_INUSE
+        """
+        want = _CONTRACT[expected] if expected in _CONTRACT else int(expected)
+        if int(result) != want:
+            names = [k for k, v in _CONTRACT.items() if v == int(result)]
+            raise AssertionError(f"expected {expected} ({want}), got {result}"
+                                 + (f" ({' or '.join(names)})" if names else ""))

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import socket
+import struct
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+
+class NetworkKeywords:
+    """The bench network seen from the host: ping, raw frames, host-side sockets."""
+
+    def __init__(self, lib):
+        self.lib = lib
+
+    @keyword
+    def board_ip(self, name: str | None = None) -> str:
+        """The board's IP address on the bench network."""
+        return self.lib.bench.board(name or None).ip
+
+    @keyword
+    def host_ip(self) -> str:
+        """The host's address on the bench network (the boards' gateway)."""
+        return self.lib.bench.host_ip
+
+    @keyword
+    def ping_board(self, count: int = 3, timeout: float = 1.0, size: int = 56,
+                   name: str | None = None):
+        """Send ``count`` ICMP echo requests from the host; fail unless every one is answered.
+
+        Returns the round-trip times in milliseconds."""
+        board = self.lib.bench.board(name or None)
+        rtts = self.lib.bench.net.ping(board.ip, count=int(count), timeout=float(timeout),
+                                       size=int(size))
+        lost = sum(1 for r in rtts if r is None)
+        if lost:
+            raise AssertionError(f"{lost} of {len(rtts)} echo requests to {board.ip} unanswered")
+        ms = [round(r * 1000, 3) for r in rtts]
+        logger.info(f"ping {board.ip}: {ms} ms")
+        return ms
+
+    @keyword
+    def send_raw_frame_to_board(self, frame: bytes | str, name: str | None = None):
+        """Put one Ethernet frame on the board's network as it is (no padding, no checks).
+
+        A string is hexadecimal.  Use it for runts, oversized frames and bad checksums."""
+        if isinstance(frame, str):
+            frame = bytes.fromhex(frame)
+        self.lib.bench.board(name or None)
+        raw = self.lib.bench.net.raw_socket()
+        try:
+            raw.send(frame)
+        finally:
+            raw.close()
+
+    @keyword
+    def build_udp_frame_to_board(self, payload: bytes | str, dst_port: int, src_port: int = 40000,
+                                 corrupt: str = "none", name: str | None = None) -> bytes:
+        """Return an Ethernet/IPv4/UDP frame from the host to the board.
+
+        ``corrupt``: ``none``, ``ip_checksum`` or ``udp_checksum`` (wrong checksum on purpose).
+        The destination MAC is the board's."""
+        board = self.lib.bench.board(name or None)
+        if isinstance(payload, str):
+            payload = payload.encode()
+        return udp_frame(board.mac, "02:00:5e:00:00:01", self.lib.bench.host_ip, board.ip,
+                         int(src_port), int(dst_port), payload, corrupt)
+
+
+def _csum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def udp_frame(dst_mac: str, src_mac: str, src_ip: str, dst_ip: str, sport: int, dport: int,
+              payload: bytes, corrupt: str = "none") -> bytes:
+    if corrupt not in ("none", "ip_checksum", "udp_checksum"):
+        raise ValueError(f"corrupt must be none, ip_checksum or udp_checksum, not {corrupt!r}")
+    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
+    sip, dip = socket.inet_aton(src_ip), socket.inet_aton(dst_ip)
+    udp_len = 8 + len(payload)
+    pseudo = sip + dip + struct.pack("!BBH", 0, 17, udp_len)
+    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
+    ucs = _csum(pseudo + udp) or 0xFFFF
+    if corrupt == "udp_checksum":
+        ucs ^= 0x5555
+    udp = udp[:6] + struct.pack("!H", ucs) + udp[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 0x1234, 0, 64, 17, 0, sip, dip)
+    ics = _csum(ip)
+    if corrupt == "ip_checksum":
+        ics ^= 0x5555
+    ip = ip[:10] + struct.pack("!H", ics) + ip[12:]
+    return mac(dst_mac) + mac(src_mac) + b"\x08\x00" + ip + udp

@@ -1,0 +1,100 @@
+*** Settings ***
+Documentation     UDPSocket on the board against the host's own Linux UDP stack
+...               (netservices.md 2.6, 3 and 5.1).  Runs unchanged on an emulated or a
+...               real board: the bench file decides which.
+Library           hil.robot.NetBench
+Suite Setup       Start Board
+Test Tags         udp
+
+*** Variables ***
+${PORT}           5001
+${HOST_PORT}      6001
+
+*** Test Cases ***
+Board Answers Ping From The Host
+    [Tags]    icmp
+    ${rtts}=    Ping Board    count=3
+    Length Should Be    ${rtts}    3
+
+Board Receives A Datagram From The Host And Returns It
+    ${sock}=    Open UDP Socket On Board
+    ${rc}=    Bind UDP Socket    ${sock}    ${PORT}
+    Result Should Be    ${rc}    UDPSOCKET_OK
+    Send UDP From Host    hello board    ${PORT}    from_port=${HOST_PORT}
+    ${data}=    Receive UDP On Board    ${sock}
+    Should Be Equal    ${data}    ${{b"hello board"}}
+    ${host}=    Host IP
+    ${sent}=    Send UDP From Board    ${sock}    ${data}    ${host}    ${HOST_PORT}
+    Should Be Equal As Integers    ${sent}    11
+    ${back}=    Receive UDP On Host    ${HOST_PORT}
+    Should Be Equal    ${back}    ${{b"hello board"}}
+
+Host Receives A Datagram The Board Sends
+    ${port}=    Open UDP Socket On Host
+    ${sock}=    Open UDP Socket On Board
+    ${host}=    Host IP
+    ${sent}=    Send UDP From Board    ${sock}    from the board    ${host}    ${port}
+    Should Be Equal As Integers    ${sent}    14
+    ${data}=    Receive UDP On Host    ${port}
+    Should Be Equal    ${data}    ${{b"from the board"}}
+
+Binding A Port Already Bound Gives UDPSOCKET_INUSE
+    ${first}=    Open UDP Socket On Board
+    ${second}=    Open UDP Socket On Board
+    ${rc}=    Bind UDP Socket    ${first}    ${PORT}
+    Result Should Be    ${rc}    UDPSOCKET_OK
+    ${rc}=    Bind UDP Socket    ${second}    ${PORT}
+    Result Should Be    ${rc}    UDPSOCKET_INUSE
+
+Second Close Gives UDPSOCKET_SETUP
+    ${sock}=    Open UDP Socket On Board
+    ${rc}=    Bind UDP Socket    ${sock}    ${PORT}
+    Result Should Be    ${rc}    UDPSOCKET_OK
+    ${rc}=    Close UDP Socket    ${sock}
+    Result Should Be    ${rc}    UDPSOCKET_OK
+    ${rc}=    Close UDP Socket    ${sock}
+    Result Should Be    ${rc}    UDPSOCKET_SETUP
+
+Port Is Free Again After Close
+    ${first}=    Open UDP Socket On Board
+    ${second}=    Open UDP Socket On Board
+    Bind UDP Socket    ${first}    ${PORT}
+    Close UDP Socket    ${first}
+    ${rc}=    Bind UDP Socket    ${second}    ${PORT}
+    Result Should Be    ${rc}    UDPSOCKET_OK
+
+Recvfrom With Nothing Queued Returns Zero
+    ${sock}=    Open UDP Socket On Board
+    Bind UDP Socket    ${sock}    ${PORT}
+    ${rc}=    Recvfrom On Board    ${sock}
+    Should Be Equal As Integers    ${rc}    0
+
+Function Callback Form Receives READABLE
+    ${sock}=    Open UDP Socket On Board    callback=function
+    Bind UDP Socket    ${sock}    ${PORT}
+    Send UDP From Host    via function    ${PORT}
+    ${data}=    Receive UDP On Board    ${sock}
+    Should Be Equal    ${data}    ${{b"via function"}}
+
+Reset On Event Stops Callbacks But Data Still Arrives
+    ${sock}=    Open UDP Socket On Board
+    Bind UDP Socket    ${sock}    ${PORT}
+    Set UDP Callback    ${sock}    none
+    Send UDP From Host    silent    ${PORT}
+    No UDP Event Should Arrive    ${sock}    timeout=0.5
+    ${rc}=    Recvfrom On Board    ${sock}
+    Should Be Equal As Integers    ${rc}    6
+
+One READABLE Per Datagram And Boundaries Kept
+    ${sock}=    Open UDP Socket On Board
+    Bind UDP Socket    ${sock}    ${PORT}
+    Send UDP From Host    first    ${PORT}    from_port=${HOST_PORT}
+    Send UDP From Host    second!    ${PORT}    from_port=${HOST_PORT}
+    Wait For UDP Event    ${sock}
+    Wait For UDP Event    ${sock}
+    ${rc}=    Recvfrom On Board    ${sock}
+    Should Be Equal As Integers    ${rc}    5
+    ${rc}=    Recvfrom On Board    ${sock}
+    Should Be Equal As Integers    ${rc}    7
+    ${rc}=    Recvfrom On Board    ${sock}
+    Should Be Equal As Integers    ${rc}    0
