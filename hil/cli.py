@@ -3,6 +3,7 @@
   hil build [IMAGE ...]      generate the protocol header, cross-compile firmware images
   hil run [ROBOT ARGS ...]   run suites/ against the bench (emulated board by default)
   hil emulate IMAGE          start one emulated board for a person (console, serial URL)
+  hil test [PYTEST ARGS ...] run the tests
   hil bench [--json]         measure the bench's speed figures
 
 Errors a user can fix are one line on stderr and exit status 2; nothing prints a traceback
@@ -82,6 +83,13 @@ def cmd_emulate(args) -> int:
         return 130
 
 
+def cmd_test(args, pytest_args: list[str]) -> int:
+    import pytest
+
+    Build(profile="default").build("agent")
+    return int(pytest.main([str(REPO / "tests")] + pytest_args))
+
+
 def cmd_bench(args) -> int:
     from .benchmark import run_benchmarks
 
@@ -116,17 +124,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pcap", help="write the board's Ethernet traffic to this pcap file")
     p.add_argument("--idle", default="realtime", help="realtime | skip")
 
+    sub.add_parser("test", help="run the tests (pytest; extra arguments go to pytest)")
+
     p = sub.add_parser("bench", help="measure the speed figures")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     args, rest = parser.parse_known_args(argv)
-    if rest and args.cmd != "run":
+    if rest and args.cmd not in ("run", "test"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         if args.cmd == "build":
             return cmd_build(args)
         if args.cmd == "run":
             return cmd_run(args, rest)
+        if args.cmd == "test":
+            return cmd_test(args, rest)
         if args.cmd == "emulate":
             return cmd_emulate(args)
         return cmd_bench(args)
