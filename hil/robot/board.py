@@ -56,20 +56,21 @@ class BoardKeywords:
         except ConsoleTimeout as exc:
             raise AssertionError(str(exc)) from None
 
-    @keyword
+    @keyword("Set LED")
     def set_led(self, led: int, on: bool = True, name: str | None = None):
         """Switch LED1..LED4 through the agent."""
         self.board(name).require_ready().request("LED_SET", led=int(led), on=int(bool(on)))
 
-    @keyword
+    @keyword("LED Should Be On")
     def led_should_be_on(self, led: int, name: str | None = None):
         """Check the LED as the board shows it (for the emulator: the GPIO pin state)."""
         state = self.board(name).leds()
         if not state[int(led) - 1]:
             raise AssertionError(f"LED{led} is off (LEDs: {state})")
 
-    @keyword
+    @keyword("LED Should Be Off")
     def led_should_be_off(self, led: int, name: str | None = None):
+        """Fail if the LED is lit (see `LED Should Be On`)."""
         state = self.board(name).leds()
         if state[int(led) - 1]:
             raise AssertionError(f"LED{led} is on (LEDs: {state})")

@@ -13,12 +13,12 @@ class NetworkKeywords:
     def __init__(self, lib):
         self.lib = lib
 
-    @keyword
+    @keyword("Board IP")
     def board_ip(self, name: str | None = None) -> str:
         """The board's IP address on the bench network."""
         return self.lib.bench.board(name or None).ip
 
-    @keyword
+    @keyword("Host IP")
     def host_ip(self) -> str:
         """The host's address on the bench network (the boards' gateway)."""
         return self.lib.bench.host_ip
@@ -53,7 +53,7 @@ class NetworkKeywords:
         finally:
             raw.close()
 
-    @keyword
+    @keyword("Build UDP Frame To Board")
     def build_udp_frame_to_board(self, payload: bytes | str, dst_port: int, src_port: int = 40000,
                                  corrupt: str = "none", name: str | None = None) -> bytes:
         """Return an Ethernet/IPv4/UDP frame from the host to the board.

@@ -25,7 +25,7 @@ class UdpKeywords:
     def _agent(self, name=None):
         return self.lib.bench.board(name or None).require_ready()
 
-    @keyword
+    @keyword("Open UDP Socket On Board")
     def open_udp_socket_on_board(self, callback: str = "member", name: str | None = None) -> UDPSocket:
         """Create a ``UDPSocket`` on the board and return it for the other keywords.
 
@@ -37,12 +37,12 @@ class UdpKeywords:
             sock.set_on_event(CallbackMode[callback.upper()])
         return sock
 
-    @keyword
+    @keyword("Bind UDP Socket")
     def bind_udp_socket(self, sock: UDPSocket, port: int, ip: str = "0.0.0.0") -> int:
         """``UDPSocket::bind(Host(ip, port))``; returns its result."""
         return sock.bind(int(port), ip)
 
-    @keyword
+    @keyword("Send UDP From Board")
     def send_udp_from_board(self, sock: UDPSocket, data, ip: str, port: int) -> int:
         """``UDPSocket::sendto``; returns bytes sent or a ``UDPSocketErr``."""
         return sock.sendto(_bytes(data), ip, int(port))
@@ -52,7 +52,7 @@ class UdpKeywords:
         """``UDPSocket::recvfrom``; returns its result (bytes copied, 0, or an error)."""
         return sock.recvfrom(int(maxlen)).result
 
-    @keyword
+    @keyword("Receive UDP On Board")
     def receive_udp_on_board(self, sock: UDPSocket, timeout: float = 2.0, maxlen: int = 1600):
         """Wait for ``UDPSOCKET_READABLE`` on the socket, then ``recvfrom``.
 
@@ -67,17 +67,17 @@ class UdpKeywords:
         logger.info(f"board received {d.result} bytes from {d.ip}:{d.port}")
         return d.data
 
-    @keyword
+    @keyword("Close UDP Socket")
     def close_udp_socket(self, sock: UDPSocket) -> int:
         """``UDPSocket::close``; returns its result."""
         return sock.close()
 
-    @keyword
+    @keyword("Set UDP Callback")
     def set_udp_callback(self, sock: UDPSocket, mode: str = "member") -> int:
         """``setOnEvent`` in the given form (``member``/``function``) or ``resetOnEvent`` (``none``)."""
         return sock.set_on_event(CallbackMode[mode.upper()])
 
-    @keyword
+    @keyword("Wait For UDP Event")
     def wait_for_udp_event(self, sock: UDPSocket, event: str = "UDPSOCKET_READABLE",
                            timeout: float = 2.0):
         """Wait for the socket's callback to run with ``event``; returns the board timestamp (µs)."""
@@ -88,7 +88,7 @@ class UdpKeywords:
         logger.info(f"{ev.name} at board time {ev.ts_us} us via the {ev.mode.name.lower()} callback")
         return ev.ts_us
 
-    @keyword
+    @keyword("No UDP Event Should Arrive")
     def no_udp_event_should_arrive(self, sock: UDPSocket, timeout: float = 0.3):
         """Fail if the socket's callback runs within ``timeout`` seconds."""
         try:
@@ -119,12 +119,12 @@ class UdpKeywords:
             self.lib.cleanups.append(drop)
         return s
 
-    @keyword
+    @keyword("Open UDP Socket On Host")
     def open_udp_socket_on_host(self, port: int = 0) -> int:
         """Bind a UDP socket on the host side of the bench; returns its port."""
         return self._host_sock(int(port)).getsockname()[1]
 
-    @keyword
+    @keyword("Send UDP From Host")
     def send_udp_from_host(self, data, port: int, from_port: int = 0, name: str | None = None):
         """Send a datagram from the host (``from_port``, 0 = any) to the board's ``port``."""
         board = self.lib.bench.board(name or None)
@@ -132,7 +132,7 @@ class UdpKeywords:
         s.sendto(_bytes(data), (board.ip, int(port)))
         return s.getsockname()[1]
 
-    @keyword
+    @keyword("Receive UDP On Host")
     def receive_udp_on_host(self, port: int, timeout: float = 2.0):
         """Wait for a datagram on the host socket bound to ``port``; returns its data."""
         s = self._host_sock(int(port))
