@@ -203,8 +203,10 @@ class Daemon:
 
     def op_raw(self, req: dict) -> tuple[dict, list[int]]:
         ifname = req.get("ifname") or BRIDGE
-        if ifname != BRIDGE and not os.path.exists(f"/sys/class/net/{ifname}"):
-            raise NsdError(f"no interface {ifname!r} on the bench network")
+        try:  # not /sys/class/net: sysfs shows the namespace of whoever mounted it
+            socket.if_nametoindex(ifname)
+        except OSError:
+            raise NsdError(f"no interface {ifname!r} on the bench network") from None
         return {}, [self._packet_socket(ifname, bool(req.get("ignore_outgoing", False)))]
 
     def op_add_link(self, req: dict) -> tuple[dict, list[int]]:
