@@ -215,20 +215,24 @@ class Daemon:
             raise NsdError(f"link {name!r} already exists")
         mtu = int(req.get("mtu") or self.mtu)
         port = name + "-p"
-        self.ip_batch([f"link add {name} mtu {mtu} type veth peer name {port} mtu {mtu}"])
+        # The board end belongs to the board: the kernel must neither answer
+        # ARP on it (arp off) nor accept IP arriving on it (rp_filter), or the
+        # host would answer twice, once through br0 and once through the veth.
+        # Without --ipv6 the namespace default already disables IPv6 on new links.
         self.links[name] = "veth"
         try:
-            self.quiet_port(name)
-            self.quiet_port(port)
-            # The board end belongs to the board: the kernel must neither answer
-            # ARP on it nor accept IP arriving on it (it would duplicate br0).
-            _write(f"/proc/sys/net/ipv4/conf/{name}/rp_filter", "1")
-            self.ip_batch([
-                f"link set {name} arp off multicast off",
-                f"link set {port} master {BRIDGE}",
+            self.ip_batch([  # one ip(8) process: most of the cost is the exec
+                f"link add {port} mtu {mtu} master {BRIDGE} type veth"
+                f" peer name {name} mtu {mtu} arp off multicast off",
                 f"link set {port} up",
                 f"link set {name} up",
             ])
+            # No frame reaches the board end before its fd exists, so setting
+            # these right after "up" leaves no window that matters.
+            _write(f"/proc/sys/net/ipv4/conf/{name}/rp_filter", "1")
+            if self.args.ipv6:
+                self.quiet_port(name)
+                self.quiet_port(port)
             fd = self._packet_socket(name, ignore_outgoing=True)
         except BaseException:
             self._delete(name)
@@ -265,7 +269,8 @@ class Daemon:
         try:
             fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI))
             self.links[name] = "tap"
-            self.quiet_port(name)
+            if self.args.ipv6:
+                self.quiet_port(name)
             self.ip_batch([
                 f"link set {name} mtu {mtu}",
                 f"link set {name} master {BRIDGE}",
