@@ -24,7 +24,7 @@ struct Block {
 constexpr uintptr_t kUsedMagic = 0xA110CA7Eu;
 constexpr size_t kAlign = 8;
 constexpr size_t kHeader = sizeof(Block);
-constexpr size_t kMinBlock = 16;  // header + 8 bytes; smaller remainders are not split off
+constexpr size_t kMinBlock = 2 * kHeader;  // smaller remainders are not split off
 
 Block* g_free = nullptr;
 bool g_init = false;
@@ -53,7 +53,7 @@ void account(long delta) {
 
 Block* header_of(void* p) {
     Block* b = reinterpret_cast<Block*>(static_cast<char*>(p) - kHeader);
-    if ((uintptr_t)b < (uintptr_t)__heap_start || (uintptr_t)p >= (uintptr_t)__heap_end ||
+    if ((uintptr_t)b < (uintptr_t)__heap_start || (uintptr_t)p > (uintptr_t)__heap_end ||
         ((uintptr_t)p & (kAlign - 1)) || (uintptr_t)b->next != kUsedMagic)
         heap_corrupt("bad pointer", p);
     return b;

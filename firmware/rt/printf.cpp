@@ -84,8 +84,10 @@ void format(Sink& out, const char* fmt, va_list ap) {
         }
         if (left) zero_pad = false;
         int longness = 0;  // 0 int, 1 long, 2 long long, 3 size_t
+        int shortness = 0; // 1 h (short), 2 hh (char)
         while (*fmt == 'l' || *fmt == 'h' || *fmt == 'z') {
             if (*fmt == 'l') ++longness;
+            if (*fmt == 'h') ++shortness;
             if (*fmt == 'z') longness = 3;
             ++fmt;
         }
@@ -96,6 +98,8 @@ void format(Sink& out, const char* fmt, va_list ap) {
                             : longness == 1 ? va_arg(ap, long)
                             : longness == 3 ? (int64_t)va_arg(ap, size_t)
                                             : va_arg(ap, int);
+                if (shortness == 1) v = (short)v;
+                if (shortness >= 2) v = (signed char)v;
                 uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
                 put_number(out, mag, v < 0, 10, false, width, zero_pad, left);
                 break;
@@ -107,6 +111,8 @@ void format(Sink& out, const char* fmt, va_list ap) {
                              : longness == 1 ? va_arg(ap, unsigned long)
                              : longness == 3 ? va_arg(ap, size_t)
                                              : va_arg(ap, unsigned);
+                if (shortness == 1) v = (unsigned short)v;
+                if (shortness >= 2) v = (unsigned char)v;
                 put_number(out, v, false, *fmt == 'u' ? 10 : 16, *fmt == 'X', width, zero_pad,
                            left);
                 break;
