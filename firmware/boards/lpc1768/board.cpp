@@ -120,12 +120,13 @@ bool led_get(int n) {
 
 namespace {
 
-// Ethernet receive pending?  Only if eth::init() powered the EMAC (PCONP.PCENET), and the
-// EMAC's interrupt status is cleared here so that its (level) IRQ line drops: RxDone and
-// TxDone are enabled in IntEnable, and TxDone would otherwise keep ENET pending for ever.
+// Ethernet receive pending?  Only if eth::init() powered the EMAC (PCONP.PCENET).  The
+// enabled interrupt causes (RxDone, TxDone) are cleared here so that the level-sensitive
+// ENET request drops; TxDone would otherwise keep it pending for ever.  RxOverrun is left
+// alone: eth::receive() looks at it to recover the receive path.
 bool eth_rx_pending_and_clear_irq() {
     if (!(SC_PCONP & PCONP_PCENET)) return false;
-    EMAC_INTCLEAR = 0xFFFF;
+    EMAC_INTCLEAR = EINT_RX_DONE | EINT_TX_DONE;
     return EMAC_RXPRODUCE != EMAC_RXCONSUME;
 }
 

@@ -156,6 +156,9 @@ void rx_recover() {
     EMAC_MAC1 &= ~MAC1_RX_ENABLE;
     EMAC_COMMAND |= CMD_RX_RESET;
     rx_ring_init();
+    // Whether RxReset returns RxProduceIndex to 0 is not documented (reference 7.3): start
+    // consuming wherever the hardware will produce next.
+    EMAC_RXCONSUME = EMAC_RXPRODUCE;
     EMAC_INTCLEAR = EINT_RX_OVERRUN;
     EMAC_COMMAND |= CMD_RX_ENABLE;
     EMAC_MAC1 |= MAC1_RX_ENABLE;

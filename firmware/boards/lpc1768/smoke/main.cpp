@@ -5,7 +5,8 @@
 //   - UART bytes are echoed back,
 //   - LED1 toggles every 500 ms,
 //   - "smoke: t=<micros>" every second,
-//   - "smoke: rx <len> bytes ..." for each received frame, and link changes.
+//   - "smoke: rx <len> bytes ..." for each received frame, link changes, drop counters.
+// Ctrl-F on the console triggers a deliberate fault (UDF -> HardFault report), Ctrl-R resets.
 #include <stdint.h>
 #include <string.h>
 
@@ -50,6 +51,7 @@ int main() {
     uint64_t next_blink = board::micros() + 500000;
     uint64_t next_tick = board::micros() + 1000000;
     uint64_t next_link = next_tick;
+    uint32_t reported_drops = 0;
     for (;;) {
         uint64_t deadline = next_blink < next_tick ? next_blink : next_tick;
         board::wait_for_event(deadline);
@@ -57,7 +59,19 @@ int main() {
 
         uint8_t in[32];
         size_t n;
-        while ((n = board::uart_read(in, sizeof in)) > 0) board::uart_write(in, n);
+        while ((n = board::uart_read(in, sizeof in)) > 0) {
+            board::uart_write(in, n);
+            for (size_t i = 0; i < n; ++i) {
+                if (in[i] == 0x06) {  // Ctrl-F: deliberate fault (tests the fault report)
+                    rt_printf("\r\nsmoke: faulting on purpose\r\n");
+                    __asm volatile("udf #0");
+                }
+                if (in[i] == 0x12) {  // Ctrl-R: reset through SCB AIRCR
+                    rt_printf("\r\nsmoke: reset\r\n");
+                    board::reset();
+                }
+            }
+        }
 
         if (phy) {
             int len;
@@ -80,10 +94,12 @@ int main() {
             if (up != link) rt_printf("smoke: link %s\r\n", up ? "up" : "down");
             link = up;
             const board::eth::Stats& s = board::eth::stats();
-            if (s.rx_runt || s.rx_oversize || s.rx_error || s.rx_overrun || s.tx_error)
+            uint32_t drops = s.rx_runt + s.rx_oversize + s.rx_error + s.rx_overrun + s.tx_error;
+            if (drops != reported_drops)
                 rt_printf("smoke: drops runt %u oversize %u error %u overrun %u tx_error %u\r\n",
                           (unsigned)s.rx_runt, (unsigned)s.rx_oversize, (unsigned)s.rx_error,
                           (unsigned)s.rx_overrun, (unsigned)s.tx_error);
+            reported_drops = drops;
             next_link += 5000000;
         }
     }
