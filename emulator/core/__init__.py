@@ -1,0 +1,1 @@
+"""Board-independent machine pieces: Cortex-M core, bus, clock, run loop, transports."""

@@ -1,0 +1,74 @@
+"""Cortex-M CPU on Unicorn: engine creation, register snapshots, guest fault reports.
+
+Unicorn facts this relies on (reference emulation-measured.md): the CPU model must be set
+right after ``Uc()`` and before any mapping; ``UC_MODE_MCLASS`` must not be used (it gives
+a Cortex-M33); ``emu_start(count=N)`` slices stop between instructions; WFI makes
+``emu_start`` return with PC after it; SVC and exception return arrive at UC_HOOK_INTR.
+"""
+
+from unicorn import UC_ARCH_ARM, UC_MODE_THUMB, Uc, UcError  # noqa: F401 (re-export)
+from unicorn import arm_const as A
+from unicorn import unicorn_const as C
+
+CPU_MODELS = {"cortex-m3": A.UC_CPU_ARM_CORTEX_M3}
+
+REG_NAMES = ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11",
+             "r12", "sp", "lr", "pc", "xpsr")
+REG_IDS = (A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2, A.UC_ARM_REG_R3,
+           A.UC_ARM_REG_R4, A.UC_ARM_REG_R5, A.UC_ARM_REG_R6, A.UC_ARM_REG_R7,
+           A.UC_ARM_REG_R8, A.UC_ARM_REG_R9, A.UC_ARM_REG_R10, A.UC_ARM_REG_R11,
+           A.UC_ARM_REG_R12, A.UC_ARM_REG_SP, A.UC_ARM_REG_LR, A.UC_ARM_REG_PC,
+           A.UC_ARM_REG_XPSR)
+
+# UcError numbers -> fault kind
+_UC_FAULTS = {
+    C.UC_ERR_READ_UNMAPPED: "unmapped read",
+    C.UC_ERR_WRITE_UNMAPPED: "unmapped write",
+    C.UC_ERR_FETCH_UNMAPPED: "instruction fetch from unmapped address",
+    C.UC_ERR_INSN_INVALID: "undefined instruction",
+    C.UC_ERR_WRITE_PROT: "write to read-only memory",
+    C.UC_ERR_READ_PROT: "read of protected memory",
+    C.UC_ERR_FETCH_PROT: "instruction fetch from non-executable memory",
+    C.UC_ERR_READ_UNALIGNED: "unaligned read",
+    C.UC_ERR_WRITE_UNALIGNED: "unaligned write",
+    C.UC_ERR_FETCH_UNALIGNED: "unaligned instruction fetch",
+    C.UC_ERR_EXCEPTION: "unhandled CPU exception",
+}
+
+
+class GuestFault(Exception):
+    """The guest did something a real LPC1768 would answer with a HardFault/lock-up."""
+
+    def __init__(self, kind, address=None, detail=""):
+        super().__init__(kind)
+        self.kind = kind
+        self.address = address
+        self.detail = detail
+        self.regs = None
+
+    def message(self):
+        text = f"guest fault: {self.kind}"
+        if self.address is not None:
+            text += f" at 0x{self.address:08X}"
+        if self.detail:
+            text += f" ({self.detail})"
+        if self.regs:
+            text += f"; pc=0x{self.regs['pc']:08X}; registers: " + " ".join(
+                f"{n}=0x{self.regs[n]:08X}" for n in REG_NAMES)
+        return text
+
+
+def fault_from_ucerror(err, address=None):
+    kind = _UC_FAULTS.get(err.errno, f"CPU error {err}")
+    return GuestFault(kind, address)
+
+
+def create_cpu(model):
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+    uc.ctl_set_cpu_model(CPU_MODELS[model])
+    return uc
+
+
+def read_regs(uc):
+    """All core registers as a dict (one batch call)."""
+    return dict(zip(REG_NAMES, uc.reg_read_batch(REG_IDS)))

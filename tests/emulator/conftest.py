@@ -1,0 +1,173 @@
+"""Fixtures for the emulator tests: build test firmware with the ziglang wheel, run the
+emulator as its own process (exactly as hil will), talk to it over pty/control socket."""
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FW_DIR = Path(__file__).resolve().parent / "fw"
+CACHE = ROOT / "build" / "test-fw"
+
+ZIG_FLAGS = ["-target", "thumb-freestanding-eabi", "-mcpu=cortex_m3", "-Os", "-ffreestanding",
+             "-nostdlib", "-lcompiler_rt", "-fno-unwind-tables",
+             "-fno-asynchronous-unwind-tables", "-Wl,--entry=Reset_Handler"]
+
+
+def _patch_checksum(path):
+    """Write the LPC17xx vector checksum (word 7) into the ELF segment loaded at 0."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(path, "r+b") as f:
+        elf = ELFFile(f)
+        for seg in elf.iter_segments():
+            if seg["p_type"] == "PT_LOAD" and seg["p_paddr"] == 0 and seg["p_filesz"] >= 32:
+                off = seg["p_offset"]
+                break
+        else:
+            raise RuntimeError("no segment at address 0")
+        f.seek(off)
+        words = struct.unpack("<7I", f.read(28))
+        f.seek(off + 28)
+        f.write(struct.pack("<I", (-sum(words)) & 0xFFFFFFFF))
+
+
+def build_firmware(name, sources=None, ld="lpc1768.ld"):
+    sources = sources or [f"{name}.c"]
+    files = [FW_DIR / s for s in sources] + [FW_DIR / ld]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.read_bytes())
+    digest.update(" ".join(ZIG_FLAGS).encode())
+    out = CACHE / f"{name}-{digest.hexdigest()[:12]}.elf"
+    if out.exists():
+        return out
+    CACHE.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("ZIG_GLOBAL_CACHE_DIR", str(ROOT / "build" / "zig-cache"))
+    env.setdefault("ZIG_LOCAL_CACHE_DIR", str(ROOT / "build" / "zig-cache"))
+    tmp = out.with_suffix(".tmp")
+    cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_FLAGS, "-T", str(FW_DIR / ld),
+           *[str(FW_DIR / s) for s in sources], "-o", str(tmp)]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        raise RuntimeError(f"firmware build failed:\n{res.stderr}")
+    _patch_checksum(tmp)
+    tmp.rename(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def testfw():
+    return build_firmware("testfw")
+
+
+class Emulator:
+    """One emulator process started with --ready-fd; serial via pyserial, control socket."""
+
+    def __init__(self, image, *args, pass_fds=(), ready=True):
+        self.tmp = tempfile.mkdtemp(prefix="emu-test-")
+        self.control_path = os.path.join(self.tmp, "ctl.sock")
+        r, w = os.pipe()
+        cmd = [sys.executable, "-m", "emulator", str(image), "--control", self.control_path,
+               "--ready-fd", str(w), *(("--paused",) if ready else ()), *args]
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, pass_fds=(w, *pass_fds),
+                                     stderr=subprocess.PIPE)
+        os.close(w)
+        self.serial = None
+        self._ctl = None
+        with os.fdopen(r) as f:
+            line = f.readline()
+        self.t_ready = time.monotonic()
+        if not line:
+            err = self.proc.stderr.read().decode(errors="replace")
+            raise RuntimeError(f"emulator did not start: {err}")
+        self.info = json.loads(line)
+        if ready:
+            # open the port first (pyserial flushes pending input on open), then run
+            self.open_serial()
+            assert self.control({"cmd": "resume"}) == {"ok": True}
+
+    def open_serial(self):
+        import serial
+
+        self.serial = serial.serial_for_url(self.info["serial"], baudrate=115200, timeout=5)
+        return self.serial
+
+    def read_until(self, token, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        buf = b""
+        while time.monotonic() < deadline:
+            chunk = self.serial.read(self.serial.in_waiting or 1)
+            buf += chunk
+            if token in buf:
+                return buf
+        raise AssertionError(f"timed out waiting for {token!r}; got {buf!r}")
+
+    def command(self, cmd, token=b"\n", timeout=5.0):
+        self.serial.write(cmd)
+        return self.read_until(token, timeout)
+
+    def control(self, obj, raw=None):
+        if self._ctl is None:
+            self._ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._ctl.settimeout(5)
+            self._ctl.connect(self.control_path)
+            self._ctl_file = self._ctl.makefile("rb")
+        self._ctl.sendall(raw if raw is not None else (json.dumps(obj) + "\n").encode())
+        line = self._ctl_file.readline()
+        return json.loads(line)
+
+    def wait(self, timeout=10):
+        code = self.proc.wait(timeout)
+        err = self.proc.stderr.read().decode(errors="replace")
+        return code, err
+
+    def close(self):
+        if self.serial is not None:
+            self.serial.close()
+        if self._ctl is not None:
+            self._ctl.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def emulator():
+    started = []
+
+    def start(image, *args, **kw):
+        emu = Emulator(image, *args, **kw)
+        started.append(emu)
+        return emu
+
+    yield start
+    for emu in started:
+        emu.close()
+
+
+def run_emulator_cli(*args, timeout=20):
+    """Run the CLI to completion; returns (exit code, stderr text)."""
+    res = subprocess.run([sys.executable, "-m", "emulator", *map(str, args)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=timeout,
+                         stdin=subprocess.DEVNULL)
+    return res.returncode, res.stderr
