@@ -1,0 +1,101 @@
+// EthernetNetIf: the Ethernet interface and the IPv4 stack on it (netservices.md 2.5, 6.2).
+//
+// Protocols: Ethernet II; ARP (cache of NETCFG_ARP_TABLE entries, resolved entries expire
+// after 20 min, unanswered ones after 10 s; requests for our address answered; one packet
+// held per unresolved entry, a newer one replacing it; a gratuitous ARP when setup() brings
+// the interface up); IPv4 (header checksum checked, options skipped, fragments dropped and
+// counted for now, broadcast 255.255.255.255 and the subnet broadcast accepted, multicast
+// accepted for groups some UDP socket is bound to); ICMP echo reply to our unicast address;
+// UDP (see UDPSocket.h).  All work happens inside poll(), called by Net::poll().
+//
+// Static mode: EthernetNetIf(ip, netmask, gateway, dns) sets getIp() at once; setup() starts
+// the Ethernet driver, brings the interface up and returns ETH_OK at once, whatever the link
+// state.  The dns address is stored (getDns()) and will be honoured by the DNS client (the
+// original ignored it, 6.5).
+//
+// DHCP mode: EthernetNetIf(hostname) is declared, but DHCP comes with a later version:
+// setup() in this mode keeps polling the interface for timeout_ms and then returns
+// ETH_TIMEOUT (-65534) with getIp() = 0.0.0.0.  The hostname pointer is stored, not copied,
+// as in the original.
+//
+// setup() may be called again: the ARP cache is cleared and the interface re-announced.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipaddr.h"
+#include "netcfg.h"
+#include "netif.h"
+
+enum EthernetErr {
+    __ETH_MIN = -0xFFFF,
+    ETH_TIMEOUT,  // -65534
+    ETH_OK = 0
+};
+
+class EthernetNetIf : public NetIf {
+public:
+    EthernetNetIf(const char* hostname = NULL);
+    EthernetNetIf(IpAddr ip, IpAddr netmask, IpAddr gateway, IpAddr dns);
+    virtual ~EthernetNetIf();
+
+    EthernetErr setup(int timeout_ms = 15000);
+
+    virtual void poll();
+    virtual NetUdpSocket* udpSocket();
+
+    // Pointer to the 6 MAC bytes (board::mac_address() unless setHwAddr() was used).
+    const char* getHwAddr() const;
+    const char* getHostname() const { return m_hostname; }
+
+    // Extensions.
+    void setHwAddr(const uint8_t mac[6]);  // use this MAC instead of the board's (before setup())
+    IpAddr getNetmask() const { return m_netmask; }
+    IpAddr getGateway() const { return m_gateway; }
+    IpAddr getDns() const { return m_dns; }
+    virtual uint64_t nextTimerUs() const;
+
+    // Internal (NetIf).
+    virtual int ipOutput(const IpAddr& dst, uint8_t proto, const uint8_t* hdr, int hlen,
+                         const void* data, int dlen);
+    virtual bool isUp() const { return m_up; }
+
+private:
+    void init();
+    void input(int len);
+    void arpInput(int len);
+    void ipInput(int len);
+    void icmpInput(const uint8_t* ip, int ihl, int total);
+    void udpInput(const uint8_t* ip, int ihl, int total);
+    void arpSend(uint16_t op, const uint8_t* dstMac, const uint8_t* targetMac, uint32_t targetIp);
+    int arpFind(uint32_t ip) const;
+    int arpAlloc(uint32_t ip);
+    void arpUpdate(uint32_t ip, const uint8_t* mac, bool create);
+    void arpClear();
+    int sendFrame(const uint8_t* dstMac, uint16_t type, int payloadLen);
+    int resolveAndSend(uint32_t nextHop, int ipLen);
+
+    struct ArpEntry {
+        uint64_t expires;    // board time the entry is forgotten
+        uint64_t lastReq;    // board time of the last request (pending entries)
+        uint8_t* queued;     // one held IP packet (heap), or NULL
+        uint16_t queuedLen;
+        uint8_t state;       // ARP_FREE / ARP_PENDING / ARP_STABLE
+        uint8_t mac[6];
+        uint32_t ip;
+    };
+
+    ArpEntry m_arp[NETCFG_ARP_TABLE];
+    uint8_t m_rx[NETCFG_FRAME_MAX];
+    uint8_t m_tx[NETCFG_FRAME_MAX];
+    uint16_t m_ipId;
+    bool m_started;  // driver initialised by setup()
+    IpAddr m_netmask;
+    IpAddr m_gateway;
+    IpAddr m_dns;
+    const char* m_hostname;
+    uint8_t m_mac[6];
+    bool m_dhcp;
+    bool m_up;
+    bool m_customMac;
+};

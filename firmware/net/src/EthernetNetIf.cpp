@@ -1,0 +1,427 @@
+// EthernetNetIf: Ethernet II, ARP, IPv4, ICMP echo and the UDP input path.
+// See EthernetNetIf.h for the behaviour and netcfg.h for the limits.
+//
+// Buffers: one receive and one transmit frame buffer inside the object.  A frame is
+// processed completely (including any reply) before the next one is read, so the two
+// buffers are enough; packets waiting for ARP are copied to the heap (one per entry).
+#include "EthernetNetIf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "board.h"
+#include "netstack.h"
+#include "netudpsocket.h"
+
+namespace {
+enum : uint8_t { ARP_FREE = 0, ARP_PENDING = 1, ARP_STABLE = 2 };
+enum : uint16_t { ARP_REQUEST = 1, ARP_REPLY = 2 };
+const uint8_t kBroadcastMac[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+const uint8_t kZeroMac[6] = {0, 0, 0, 0, 0, 0};
+const uint32_t kAllHosts = 0xE0000001u;  // 224.0.0.1, always a member (as lwIP's igmp_start)
+NetStats& S = NetCore::stats;
+}  // namespace
+
+EthernetNetIf::EthernetNetIf(const char* hostname)
+    : NetIf(),
+      m_ipId(0),
+      m_started(false),
+      m_netmask(),
+      m_gateway(),
+      m_dns(),
+      m_hostname(hostname),
+      m_mac{0, 0, 0, 0, 0, 0},
+      m_dhcp(true),
+      m_up(false),
+      m_customMac(false) {
+    memset(m_arp, 0, sizeof m_arp);
+}
+
+EthernetNetIf::EthernetNetIf(IpAddr ip, IpAddr netmask, IpAddr gateway, IpAddr dns)
+    : NetIf(),
+      m_ipId(0),
+      m_started(false),
+      m_netmask(netmask),
+      m_gateway(gateway),
+      m_dns(dns),
+      m_hostname(NULL),
+      m_mac{0, 0, 0, 0, 0, 0},
+      m_dhcp(false),
+      m_up(false),
+      m_customMac(false) {
+    memset(m_arp, 0, sizeof m_arp);
+    m_ip = ip;  // getIp() answers before setup(), as the original
+}
+
+EthernetNetIf::~EthernetNetIf() {
+    m_up = false;
+    arpClear();
+    // NetIf's destructor unregisters the interface and closes its sockets.
+}
+
+const char* EthernetNetIf::getHwAddr() const { return (const char*)m_mac; }
+
+void EthernetNetIf::setHwAddr(const uint8_t mac[6]) {
+    memcpy(m_mac, mac, 6);
+    m_customMac = true;
+}
+
+EthernetErr EthernetNetIf::setup(int timeout_ms) {
+    m_up = false;
+    arpClear();
+    if (!m_customMac) board::mac_address(m_mac);
+    // Static mode answers ETH_OK whatever the driver/link says (as the original); a driver
+    // that failed to start simply never delivers frames.
+    board::eth::init(m_mac);
+    m_started = true;
+
+    if (!m_dhcp) {
+        m_up = true;
+        if (!m_ip.isNull()) arpSend(ARP_REQUEST, kBroadcastMac, kZeroMac, m_ip.toU32());  // gratuitous
+        return ETH_OK;
+    }
+
+    // DHCP mode: the client comes in a later version.  Keep the interface polled (frames are
+    // drained and dropped) until the timeout, then report ETH_TIMEOUT like a DHCP failure.
+    m_ip = IpAddr();
+    uint64_t end = board::micros() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
+    while (board::micros() < end) {
+        poll();
+        board::wait_for_event(end);
+    }
+    return ETH_TIMEOUT;
+}
+
+NetUdpSocket* EthernetNetIf::udpSocket() { return new (std::nothrow) NetUdpSocket(this); }
+
+uint64_t EthernetNetIf::nextTimerUs() const {
+    uint64_t best = 0;
+    if (!m_up) return 0;
+    for (const ArpEntry& e : m_arp)
+        if (e.state != ARP_FREE && (!best || e.expires < best)) best = e.expires;
+    return best;
+}
+
+void EthernetNetIf::poll() {
+    if (!m_started) return;
+    if (m_up) {
+        uint64_t now = board::micros();
+        for (ArpEntry& e : m_arp) {
+            if (e.state != ARP_FREE && e.expires <= now) {
+                if (e.queued) {
+                    free(e.queued);
+                    S.arp_queue_dropped++;
+                }
+                memset(&e, 0, sizeof e);
+            }
+        }
+    }
+    for (int i = 0; i < NETCFG_RX_BUDGET; i++) {
+        int n = board::eth::receive(m_rx, (int)sizeof m_rx);
+        if (n <= 0) break;
+        if (n > (int)sizeof m_rx) n = (int)sizeof m_rx;  // a driver must not do this; be safe
+        S.frames_rx++;
+        if (m_up) input(n);
+    }
+}
+
+// --- Ethernet ------------------------------------------------------------------------------
+
+void EthernetNetIf::input(int len) {
+    if (len < ETH_HDR) {
+        S.frames_runt++;
+        return;
+    }
+    switch (rd16(m_rx + 12)) {
+        case ETHTYPE_IPV4: ipInput(len); break;
+        case ETHTYPE_ARP: arpInput(len); break;
+        default: S.frames_unknown_type++; break;
+    }
+}
+
+int EthernetNetIf::sendFrame(const uint8_t* dstMac, uint16_t type, int payloadLen) {
+    memcpy(m_tx, dstMac, 6);
+    memcpy(m_tx + 6, m_mac, 6);
+    wr16(m_tx + 12, type);
+    if (!board::eth::send(m_tx, ETH_HDR + payloadLen)) {
+        S.frames_tx_failed++;
+        return NETOUT_LINK;
+    }
+    S.frames_tx++;
+    return NETOUT_OK;
+}
+
+// --- ARP -----------------------------------------------------------------------------------
+
+void EthernetNetIf::arpClear() {
+    for (ArpEntry& e : m_arp) {
+        free(e.queued);
+        memset(&e, 0, sizeof e);
+    }
+}
+
+int EthernetNetIf::arpFind(uint32_t ip) const {
+    for (int i = 0; i < NETCFG_ARP_TABLE; i++)
+        if (m_arp[i].state != ARP_FREE && m_arp[i].ip == ip) return i;
+    return -1;
+}
+
+// A free entry; else the resolved entry closest to expiry; else the oldest pending one.
+int EthernetNetIf::arpAlloc(uint32_t ip) {
+    int pick = -1;
+    for (int i = 0; i < NETCFG_ARP_TABLE && pick < 0; i++)
+        if (m_arp[i].state == ARP_FREE) pick = i;
+    for (int pass = 0; pass < 2 && pick < 0; pass++) {
+        uint8_t want = pass == 0 ? ARP_STABLE : ARP_PENDING;
+        for (int i = 0; i < NETCFG_ARP_TABLE; i++)
+            if (m_arp[i].state == want && (pick < 0 || m_arp[i].expires < m_arp[pick].expires))
+                pick = i;
+    }
+    ArpEntry& e = m_arp[pick];
+    if (e.queued) {
+        free(e.queued);
+        S.arp_queue_dropped++;
+    }
+    memset(&e, 0, sizeof e);
+    e.ip = ip;
+    return pick;
+}
+
+// Learn ip -> mac.  create: make an entry if there is none (someone asked us, so we will
+// talk to them); otherwise only refresh an existing one.  Releases a held packet.
+void EthernetNetIf::arpUpdate(uint32_t ip, const uint8_t* mac, bool create) {
+    int i = arpFind(ip);
+    if (i < 0) {
+        if (!create) return;
+        i = arpAlloc(ip);
+    }
+    ArpEntry& e = m_arp[i];
+    memcpy(e.mac, mac, 6);
+    e.state = ARP_STABLE;
+    e.expires = board::micros() + (uint64_t)NETCFG_ARP_STABLE_MS * 1000u;
+    if (e.queued) {
+        uint8_t* q = e.queued;
+        int qlen = e.queuedLen;
+        e.queued = NULL;
+        e.queuedLen = 0;
+        memcpy(m_tx + ETH_HDR, q, (size_t)qlen);
+        free(q);
+        sendFrame(e.mac, ETHTYPE_IPV4, qlen);
+    }
+}
+
+void EthernetNetIf::arpSend(uint16_t op, const uint8_t* dstMac, const uint8_t* targetMac,
+                            uint32_t targetIp) {
+    uint8_t* a = m_tx + ETH_HDR;
+    wr16(a, 1);                // hardware: Ethernet
+    wr16(a + 2, ETHTYPE_IPV4); // protocol: IPv4
+    a[4] = 6;
+    a[5] = 4;
+    wr16(a + 6, op);
+    memcpy(a + 8, m_mac, 6);
+    wr32(a + 14, m_ip.toU32());
+    memcpy(a + 18, targetMac, 6);
+    wr32(a + 24, targetIp);
+    S.arp_tx++;
+    sendFrame(dstMac, ETHTYPE_ARP, ARP_LEN);
+}
+
+void EthernetNetIf::arpInput(int len) {
+    const uint8_t* a = m_rx + ETH_HDR;
+    if (len - ETH_HDR < ARP_LEN || rd16(a) != 1 || rd16(a + 2) != ETHTYPE_IPV4 || a[4] != 6 ||
+        a[5] != 4) {
+        S.arp_bad++;
+        return;
+    }
+    S.arp_rx++;
+    uint16_t op = rd16(a + 6);
+    const uint8_t* sha = a + 8;
+    uint32_t spa = rd32(a + 14);
+    uint32_t tpa = rd32(a + 24);
+    uint32_t me = m_ip.toU32();
+    bool forMe = me != 0 && tpa == me;
+    // Learn the sender (not from probes with sender 0.0.0.0, nor group/broadcast MACs).
+    if (spa != 0 && spa != me && !(sha[0] & 1)) arpUpdate(spa, sha, forMe);
+    if (op == ARP_REQUEST && forMe) {
+        uint8_t mac[6];
+        memcpy(mac, sha, 6);
+        arpSend(ARP_REPLY, mac, mac, spa);
+    }
+}
+
+// The IP packet in m_tx + ETH_HDR (ipLen bytes) goes to nextHop: now if its MAC is known,
+// otherwise it is held (replacing an older one) and a request is sent.
+int EthernetNetIf::resolveAndSend(uint32_t nextHop, int ipLen) {
+    int i = arpFind(nextHop);
+    if (i >= 0 && m_arp[i].state == ARP_STABLE) return sendFrame(m_arp[i].mac, ETHTYPE_IPV4, ipLen);
+    uint64_t now = board::micros();
+    bool fresh = i < 0;
+    uint8_t* q = (uint8_t*)malloc((size_t)ipLen);
+    if (!q) return NETOUT_MEM;
+    memcpy(q, m_tx + ETH_HDR, (size_t)ipLen);
+    if (fresh) {
+        i = arpAlloc(nextHop);
+        m_arp[i].state = ARP_PENDING;
+        m_arp[i].expires = now + (uint64_t)NETCFG_ARP_PENDING_MS * 1000u;
+    }
+    ArpEntry& e = m_arp[i];
+    if (e.queued) {
+        free(e.queued);
+        S.arp_queue_dropped++;
+    }
+    e.queued = q;
+    e.queuedLen = (uint16_t)ipLen;
+    if (fresh || now - e.lastReq >= (uint64_t)NETCFG_ARP_RETRY_MS * 1000u) {
+        e.lastReq = now;
+        arpSend(ARP_REQUEST, kBroadcastMac, kZeroMac, nextHop);
+    }
+    return NETOUT_OK;
+}
+
+// --- IPv4 ----------------------------------------------------------------------------------
+
+int EthernetNetIf::ipOutput(const IpAddr& dst, uint8_t proto, const uint8_t* hdr, int hlen,
+                            const void* data, int dlen) {
+    if (!m_up) return NETOUT_DOWN;
+    int ipLen = IP_HDR + hlen + dlen;
+    if (ipLen > NETCFG_MTU) return NETOUT_TOOBIG;  // fragmentation: later
+    uint32_t d = dst.toU32();
+    uint32_t me = m_ip.toU32();
+    uint32_t mask = m_netmask.toU32();
+    bool onLink = (d & mask) == (me & mask);
+    bool bcast = d == 0xFFFFFFFFu || (onLink && mask != 0xFFFFFFFFu && (d | mask) == 0xFFFFFFFFu);
+    bool mcast = (d >> 28) == 0xE;
+    uint32_t nextHop = onLink ? d : m_gateway.toU32();
+    if (d == 0 || (!bcast && !mcast && nextHop == 0)) {
+        S.ip_no_route++;
+        return NETOUT_NOROUTE;
+    }
+
+    uint8_t* ip = m_tx + ETH_HDR;
+    ip[0] = 0x45;
+    ip[1] = 0;
+    wr16(ip + 2, (uint16_t)ipLen);
+    wr16(ip + 4, m_ipId++);
+    wr16(ip + 6, 0);  // no DF, offset 0 (send fragmentation will set these)
+    ip[8] = NETCFG_TTL;
+    ip[9] = proto;
+    wr16(ip + 10, 0);
+    wr32(ip + 12, me);
+    wr32(ip + 16, d);
+    wr16(ip + 10, inet_fold(inet_sum(0, ip, IP_HDR)));
+    if (hlen) memcpy(ip + IP_HDR, hdr, (size_t)hlen);
+    if (dlen) memcpy(ip + IP_HDR + hlen, data, (size_t)dlen);
+    S.ip_tx++;
+
+    if (bcast) return sendFrame(kBroadcastMac, ETHTYPE_IPV4, ipLen);
+    if (mcast) {
+        uint8_t mac[6] = {0x01, 0x00, 0x5E, (uint8_t)((d >> 16) & 0x7F), (uint8_t)(d >> 8),
+                          (uint8_t)d};
+        return sendFrame(mac, ETHTYPE_IPV4, ipLen);
+    }
+    return resolveAndSend(nextHop, ipLen);
+}
+
+void EthernetNetIf::ipInput(int len) {
+    S.ip_rx++;
+    const uint8_t* ip = m_rx + ETH_HDR;
+    int n = len - ETH_HDR;
+    if (n < IP_HDR) {
+        S.ip_bad_header++;
+        return;
+    }
+    int ihl = (ip[0] & 0x0F) * 4;
+    int total = rd16(ip + 2);
+    // Lengths that lie: header longer than the packet, total length beyond the frame.
+    // Shorter totals are fine (Ethernet padding is cut off).
+    if ((ip[0] >> 4) != 4 || ihl < IP_HDR || ihl > n || total < ihl || total > n) {
+        S.ip_bad_header++;
+        return;
+    }
+    if (inet_fold(inet_sum(0, ip, (size_t)ihl)) != 0) {
+        S.ip_bad_checksum++;
+        return;
+    }
+    uint32_t src = rd32(ip + 12);
+    uint32_t dst = rd32(ip + 16);
+    uint32_t me = m_ip.toU32();
+    uint32_t mask = m_netmask.toU32();
+    bool subnetBcast = mask != 0xFFFFFFFFu && (dst & mask) == (me & mask) && (dst | mask) == 0xFFFFFFFFu;
+    bool mcast = (dst >> 28) == 0xE;
+    bool accept = (me != 0 && dst == me) || dst == 0xFFFFFFFFu || subnetBcast ||
+                  (mcast && (dst == kAllHosts || NetUdpSocket::groupJoined(IpAddr::fromU32(dst))));
+    if (!accept) {
+        S.ip_not_for_us++;
+        return;
+    }
+    if ((src >> 28) >= 0xE || src == me) {  // multicast/broadcast/our own source: bogus
+        S.ip_bad_header++;
+        return;
+    }
+    if (rd16(ip + 6) & 0x3FFF) {  // MF set or a non-zero offset
+        // Reassembly comes later; it will take the packet here.
+        S.ip_fragments_dropped++;
+        return;
+    }
+    // Trust the source MAC of IP packets from on-link hosts we already know (lwIP's
+    // ETHARP_TRUST_IP_MAC): refresh existing entries only.
+    if (src != 0 && (src & mask) == (me & mask)) arpUpdate(src, m_rx + 6, false);
+
+    switch (ip[9]) {
+        case NET_PROTO_ICMP: icmpInput(ip, ihl, total); break;
+        case NET_PROTO_UDP: udpInput(ip, ihl, total); break;
+        default: S.ip_unknown_proto++; break;
+    }
+}
+
+// --- ICMP ----------------------------------------------------------------------------------
+
+void EthernetNetIf::icmpInput(const uint8_t* ip, int ihl, int total) {
+    S.icmp_rx++;
+    const uint8_t* ic = ip + ihl;
+    int n = total - ihl;
+    if (n < ICMP_HDR || inet_fold(inet_sum(0, ic, (size_t)n)) != 0) {
+        S.icmp_bad++;
+        return;
+    }
+    // Only echo requests to our unicast address are answered (no broadcast/multicast ping).
+    if (ic[0] != 8 || ic[1] != 0 || rd32(ip + 16) != m_ip.toU32()) return;
+    uint8_t h[4] = {0, 0, 0, 0};  // type 0 (echo reply), code 0, checksum
+    uint16_t c = inet_fold(inet_sum(0, ic + 4, (size_t)(n - 4)));
+    wr16(h + 2, c);
+    int err = ipOutput(IpAddr::fromU32(rd32(ip + 12)), NET_PROTO_ICMP, h, 4, ic + 4, n - 4);
+    if (err == NETOUT_OK) S.icmp_echo_replied++;
+}
+
+// --- UDP -----------------------------------------------------------------------------------
+
+void EthernetNetIf::udpInput(const uint8_t* ip, int ihl, int total) {
+    S.udp_rx++;
+    const uint8_t* u = ip + ihl;
+    int n = total - ihl;
+    if (n < UDP_HDR) {
+        S.udp_bad_header++;
+        return;
+    }
+    int ulen = rd16(u + 4);
+    if (ulen < UDP_HDR || ulen > n) {  // UDP length larger than the IP payload: lies
+        S.udp_bad_header++;
+        return;
+    }
+    uint32_t src = rd32(ip + 12);
+    uint32_t dst = rd32(ip + 16);
+    if (rd16(u + 6) != 0) {  // 0: sender did not compute one
+        uint32_t sum = inet_pseudo(src, dst, NET_PROTO_UDP, (uint16_t)ulen);
+        if (inet_fold(inet_sum(sum, u, (size_t)ulen)) != 0) {
+            S.udp_bad_checksum++;
+            return;
+        }
+    }
+    NetUdpSocket* s = NetUdpSocket::findByPort(rd16(u + 2));
+    if (!s) {
+        // (lwIP would answer a unicast datagram with ICMP port unreachable; not yet here.)
+        S.udp_no_port++;
+        return;
+    }
+    if (!s->input(IpAddr::fromU32(src), rd16(u), u + UDP_HDR, ulen - UDP_HDR)) S.udp_queue_full++;
+}
