@@ -66,6 +66,17 @@ class SysCtl(Peripheral):
         self.active_cfg = 0
         self._feed_step = 0
 
+    # A feed pair must be two consecutive accesses: any other SC access in between breaks it.
+    def read(self, offset, size):
+        if offset & ~3 != 0x08C:
+            self._feed_step = 0
+        return super().read(offset, size)
+
+    def write(self, offset, size, value):
+        if offset & ~3 != 0x08C:
+            self._feed_step = 0
+        super().write(offset, size, value)
+
     # -- derived clocks ------------------------------------------------------------------
     def fin_hz(self):
         src = self.r["CLKSRCSEL"] & 3
