@@ -7,7 +7,8 @@ Compiles firmware/rt, the top level of firmware/boards/lpc1768 and this folder w
 project's flags, links with lpc1768.ld and writes OUTDIR/smoke.elf and OUTDIR/smoke.bin
 (default OUTDIR: build/lpc1768/smoke-manual).  The .bin holds every PT_LOAD segment at its
 physical (load) address, with vector word 7 set to the two's complement of the sum of
-words 0..6 (the LPC17xx boot ROM's valid-user-code check).  Paths are mapped with
+words 0..6 (the LPC17xx boot ROM's valid-user-code check); the same word is patched into
+the ELF.  Paths are mapped with
 -ffile-prefix-map, so the same sources give the same bytes anywhere.
 """
 import struct
@@ -59,6 +60,21 @@ def elf_to_bin(elf_path: Path) -> bytes:
     return bytes(out)
 
 
+def patch_elf_checksum(elf_path: Path, word7: int) -> None:
+    """Write the same vector word 7 into the ELF, so a debugger/emulator loading the ELF
+    sees a bootable image too."""
+    with open(elf_path, "r+b") as fh:
+        elf = ELFFile(fh)
+        for seg in elf.iter_segments():
+            if seg["p_type"] == "PT_LOAD" and seg["p_paddr"] <= 28 < seg["p_paddr"] + seg["p_filesz"]:
+                off = seg["p_offset"] + 28 - seg["p_paddr"]
+                break
+        else:
+            sys.exit(f"{elf_path}: no segment holds the vector table")
+        fh.seek(off)
+        fh.write(struct.pack("<I", word7))
+
+
 def main():
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "build" / "lpc1768" / "smoke-manual"
     out = out.resolve()
@@ -75,7 +91,9 @@ def main():
         "-nostdlib", "-Wl,--entry=Reset_Handler", "-Wl,--gc-sections", "-Wl,--build-id=none",
         f"-T{(BOARD / 'lpc1768.ld').relative_to(REPO)}", "-o", str(elf)] + objs + ["-lcompiler_rt"])
     binf = out / "smoke.bin"
-    binf.write_bytes(elf_to_bin(elf))
+    flash = elf_to_bin(elf)
+    binf.write_bytes(flash)
+    patch_elf_checksum(elf, struct.unpack_from("<I", flash, 28)[0])
     print(f"{elf}\n{binf} ({binf.stat().st_size} bytes)")
 
 
