@@ -87,6 +87,8 @@ class TapLink(NetLink):
     def __init__(self, ifname):
         super().__init__()
         self.name = f"tap:{ifname}"
+        if not os.path.exists(f"/sys/class/net/{ifname}"):
+            raise TransportError(f"no network interface {ifname!r} (create the tap first)")
         try:
             self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
         except OSError as e:
