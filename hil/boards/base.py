@@ -31,6 +31,7 @@ class Board(abc.ABC):
     def __init__(self, name: str, workdir: Path):
         self.name = name
         self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.state = BoardState.OFF
         self.console = Console(name, self.workdir / f"{name}.console.log")
         self.agent: Optional[AgentClient] = None

@@ -83,7 +83,10 @@ class EmulatedBoard(Board):
     def _command(self, ready_w: int) -> list[str]:
         cmd = [sys.executable, "-m", "emulator", str(self.image), "--board", "lpc1768",
                "--serial", "pty", "--control", str(self.workdir / f"{self.name}.ctl"),
-               "--ready-fd", str(ready_w), "--idle", self.idle]
+               "--ready-fd", str(ready_w), "--idle", self.idle,
+               # Paused until the serial port is open: opening a port discards waiting
+               # bytes, and the boot banner belongs in the console log.
+               "--paused"]
         if self._link_fd is not None:
             cmd += ["--net", f"fd:{self._link_fd}"]
         if self.pcap:
@@ -118,6 +121,7 @@ class EmulatedBoard(Board):
         self._serial_url = info["serial"]
         self.control = ControlClient(Path(info["control"]))
         self.agent = AgentClient(self._serial_url, console=self.console, name=self.name)
+        self.control.call("resume")
         try:
             self.agent.hello(attempts=int(self.boot_timeout / 0.25))
         except AgentError as exc:

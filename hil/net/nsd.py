@@ -21,6 +21,8 @@ started with ``python -S`` to keep start-up short.
 from __future__ import annotations
 
 import argparse
+import array
+import errno
 import fcntl
 import ipaddress
 import json
@@ -42,6 +44,10 @@ PACKET_IGNORE_OUTGOING = 23
 TUNSETIFF = 0x400454CA
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
+# ethtool ioctls (linux/sockios.h, linux/ethtool.h): turn off TX checksum, scatter-gather,
+# TSO and GSO offloads.
+SIOCETHTOOL = 0x8946
+ETHTOOL_OFFLOAD_OFF = (0x17, 0x19, 0x1F, 0x24)  # STXCSUM, SSG, STSO, SGSO
 MAX_NAME = 12  # IFNAMSIZ-1 = 15, minus the "-p" suffix of the bridge port
 
 
@@ -85,6 +91,28 @@ class Daemon:
             msg = "; ".join(l.strip() for l in r.stderr.splitlines() if l.strip())
             raise NsdError(f"ip: {msg or 'failed'}")
 
+    def no_offload(self, ifname: str) -> None:
+        """Checksums and segments complete in software on this interface.
+
+        With offloads on, the kernel hands frames to a veth with the UDP/TCP checksum
+        left for "hardware" to fill in (CHECKSUM_PARTIAL) and TCP in 64 KiB
+        super-segments; an AF_PACKET reader (the emulated board) would get both as they
+        are, and a board must see what a real wire carries.
+        """
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            for cmd in ETHTOOL_OFFLOAD_OFF:
+                value = array.array("I", [cmd, 0])
+                addr, _ = value.buffer_info()
+                req = struct.pack("16sP", ifname.encode(), addr)
+                try:
+                    fcntl.ioctl(sock, SIOCETHTOOL, req)
+                except OSError as exc:
+                    if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                        raise NsdError(f"cannot turn off offloads on {ifname}: {exc.strerror}")
+        finally:
+            sock.close()
+
     def quiet_port(self, ifname: str) -> None:
         """No IPv6 on a link interface (no RS/NS/MLD noise towards the board)."""
         _write(f"/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6", "1", missing_ok=True)
@@ -106,6 +134,7 @@ class Daemon:
             f"addr add {self.iface.with_prefixlen} broadcast {net.broadcast_address} dev {BRIDGE}",
             f"link set {BRIDGE} up",
         ])
+        self.no_offload(BRIDGE)
         os.chdir(a.workdir)  # bind a short relative path: sun_path is only 108 bytes
         try:
             os.unlink(CONTROL_NAME)
@@ -230,6 +259,8 @@ class Daemon:
             # No frame reaches the board end before its fd exists, so setting
             # these right after "up" leaves no window that matters.
             _write(f"/proc/sys/net/ipv4/conf/{name}/rp_filter", "1")
+            self.no_offload(port)
+            self.no_offload(name)
             if self.args.ipv6:
                 self.quiet_port(name)
                 self.quiet_port(port)
