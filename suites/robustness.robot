@@ -20,19 +20,39 @@ Truncated Frame Followed By A Good Request Works
     Agent Should Answer
 
 Runt Ethernet Frame Is Dropped And Counted
+    [Tags]    emulated
     ${before}=    Get Device Counter    eth_rx_runt
-    Send Raw Frame To Board    ffffffffffff 02005e000001 0800 4500
+    Inject Frame On Wire    ffffffffffff 02005e000001 0800 4500
     Ping Board    count=1
     ${after}=    Get Device Counter    eth_rx_runt
     Should Be Equal As Integers    ${after}    ${before + 1}
 
 Oversized Ethernet Frame Is Dropped And Counted
+    [Tags]    emulated
     ${before}=    Get Device Counter    eth_rx_oversize
     ${frame}=    Evaluate    bytes.fromhex("ffffffffffff02005e0000010800") + bytes(1600)
-    Send Raw Frame To Board    ${frame}
+    Inject Frame On Wire    ${frame}
     Ping Board    count=1
     ${after}=    Get Device Counter    eth_rx_oversize
     Should Be Equal As Integers    ${after}    ${before + 1}
+
+Bad Frame Check Sequence Is Dropped And Counted
+    [Tags]    emulated
+    ${before}=    Get Device Counter    eth_rx_error
+    ${frame}=    Build UDP Frame To Board    bad fcs    ${PORT}
+    Inject Frame On Wire    ${frame}    fcs=bad
+    Ping Board    count=1
+    ${after}=    Get Device Counter    eth_rx_error
+    Should Be Equal As Integers    ${after}    ${before + 1}
+
+Board Keeps Answering After A Burst Of Bad Frames
+    [Tags]    emulated
+    FOR    ${i}    IN RANGE    50
+        Inject Frame On Wire    ffffffffffff02005e0000010800    fcs=bad
+        Inject Frame On Wire    ffff
+    END
+    Ping Board    count=3
+    Agent Should Answer
 
 Bad IP Checksum Is Dropped And Counted
     ${sock}=    Open UDP Socket On Board

@@ -169,7 +169,12 @@ class Machine:
         if serial is not None:
             serial.attach(reactor, self._serial_in)
         if link is not None:
-            link.attach(reactor, self._link_in)
+            link.attach(reactor, self._link_in, self._link_can_receive)
+            if self.emac is not None:
+                self.emac.on_rx_space = link.release
+
+    def _link_can_receive(self):
+        return self.emac is None or self.emac.can_receive()
 
     def _serial_in(self, data):
         self.uart.feed(data)
@@ -242,6 +247,9 @@ class Machine:
         """Full machine reset: re-read the image, fresh CPU and peripherals, time from 0."""
         image = load_image(self.image_path, self._memory_regions())
         self._build(image)
+        if self.link is not None and self.emac is not None:
+            self.emac.on_rx_space = self.link.release
+            self.link.release()
 
     # -- run loop -------------------------------------------------------------------------
     def run(self, on_fault="exit"):
@@ -503,6 +511,21 @@ class Machine:
         if cmd == "resume":
             self.clock.resume()
             return {"ok": True}
+        if cmd == "inject":
+            # Wire-level faults no host NIC can send: runts, bad FCS, giant frames.
+            if self.emac is None:
+                return {"ok": False, "error": "this board has no Ethernet"}
+            try:
+                frame = bytes.fromhex(str(req.get("frame", "")))
+            except ValueError:
+                return {"ok": False, "error": 'inject needs "frame": hexadecimal bytes'}
+            fcs = req.get("fcs", "good")
+            if fcs not in ("good", "bad") or not frame:
+                return {"ok": False, "error": 'inject needs a non-empty "frame" and "fcs": "good"|"bad"'}
+            if self.pcap is not None:
+                self.pcap.write(frame)
+            outcome = self.emac.receive(frame, fcs_ok=(fcs == "good"), as_is=True)
+            return {"ok": True, "outcome": outcome}
         if cmd == "link":
             if self.emac is None:
                 return {"ok": False, "error": "this board has no Ethernet"}

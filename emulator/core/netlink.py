@@ -7,6 +7,12 @@ tap:IFNAME    attach to an existing TAP device (IFF_TAP | IFF_NO_PI)
 
 The EMAC model never sees these; the machine moves frames between them.  Frames that
 cannot be sent at once (socket buffer full) are dropped and counted, as a busy wire would.
+
+Receive side, flow control: while the guest has no free receive descriptor the link stops
+reading (:meth:`NetLink.hold`), so frames wait in the kernel's socket buffer instead of
+being lost.  The emulated CPU is slower than the silicon at moving frames, and without
+this a burst the real board would absorb (it drains its ring at wire speed) would be cut
+short on the emulated one.  QEMU's NICs behave the same way (``can_receive``).
 """
 
 import fcntl
@@ -30,15 +36,34 @@ class NetLink:
         self.on_frame = None
         self.tx_dropped = 0
 
-    def attach(self, reactor, on_frame):
+    def attach(self, reactor, on_frame, can_receive=lambda: True):
         self.on_frame = on_frame
+        self.can_receive = can_receive
+        self.reactor = reactor
+        self.held = False
         reactor.add_reader(self.fileno(), self._readable)
+
+    def hold(self):
+        """Stop reading until :meth:`release` (the guest's receive ring is full)."""
+        if not self.held:
+            self.held = True
+            self.reactor.remove_reader(self.fileno())
+
+    def release(self):
+        """Read again, at once: frames waited for a descriptor."""
+        if self.held:
+            self.held = False
+            self.reactor.add_reader(self.fileno(), self._readable)
+            self._readable(self.fileno())
 
     def fileno(self):
         raise NotImplementedError
 
     def _readable(self, fd):
         for _ in range(64):                    # drain a burst, bounded
+            if not self.can_receive():
+                self.hold()
+                return
             frame = self._recv()
             if frame is None:
                 return

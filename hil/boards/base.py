@@ -59,6 +59,12 @@ class Board(abc.ABC):
     def leds(self) -> list[bool]:
         """LED1..LED4 as the board shows them right now."""
 
+    def inject_frame(self, frame: bytes, fcs: str = "good") -> str:
+        """Deliver one frame to the board's MAC exactly as given: a runt stays a runt,
+        ``fcs="bad"`` gives it a wrong frame check sequence.  Only boards whose wire the
+        bench controls can do this (an ordinary NIC pads short frames and computes FCS)."""
+        raise BoardError(f"board {self.name}: wire-level injection needs an emulated board")
+
     def evidence(self) -> dict[str, Path]:
         """Files worth attaching to a failed test (console log, pcap, ...)."""
         return {"console": self.workdir / f"{self.name}.console.log"}

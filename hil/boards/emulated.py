@@ -192,6 +192,11 @@ class EmulatedBoard(Board):
     def leds(self) -> list[bool]:
         return [bool(x) for x in self.status()["leds"]]
 
+    def inject_frame(self, frame: bytes, fcs: str = "good") -> str:
+        if not self.control:
+            raise BoardError(f"board {self.name} is not running")
+        return self.control.call("inject", frame=bytes(frame).hex(), fcs=fcs)["outcome"]
+
     def reset(self) -> None:
         agent = self.require_ready()
         agent.discard_events()

@@ -53,6 +53,19 @@ class NetworkKeywords:
         finally:
             raw.close()
 
+    @keyword
+    def inject_frame_on_wire(self, frame: bytes | str, fcs: str = "good", name: str | None = None):
+        """Deliver a frame to the board's MAC as a faulty wire would: no padding (a runt
+        stays a runt), any length, and with ``fcs=bad`` a wrong frame check sequence.
+
+        Emulated boards only: an ordinary host NIC cannot send such frames.  Tag tests
+        that use it ``emulated`` so a run on a real rack can exclude them."""
+        if isinstance(frame, str):
+            frame = bytes.fromhex(frame)
+        outcome = self.lib.bench.board(name or None).inject_frame(frame, fcs)
+        logger.info(f"injected {len(frame)} bytes (fcs {fcs}): {outcome}")
+        return outcome
+
     @keyword("Build UDP Frame To Board")
     def build_udp_frame_to_board(self, payload: bytes | str, dst_port: int, src_port: int = 40000,
                                  corrupt: str = "none", name: str | None = None) -> bytes:

@@ -38,6 +38,7 @@ INT_SOFT, INT_WAKEUP = 1 << 12, 1 << 13
 
 RX_LAST, RX_ERROR, RX_NODESC = 1 << 30, 1 << 31, 1 << 29
 RX_MULTICAST, RX_BROADCAST, RX_FAILFILTER = 1 << 21, 1 << 22, 1 << 20
+RX_CRCERROR = 1 << 23
 TX_LAST, TX_INT, TX_OVERRIDE, TX_PAD, TX_CRC = 1 << 30, 1 << 31, 1 << 26, 1 << 28, 1 << 29
 TXS_NODESC, TXS_ERROR = 1 << 30, 1 << 31
 
@@ -124,6 +125,7 @@ class Emac(Peripheral):
         self.phy = Dp83848(address=(extra or {}).get("phy_addr", 1))
         self.tx_sink = None                   # callable(bytes) installed by the machine
         self.short_frames = "pad"             # or "runt"
+        self.on_rx_space = None               # called when a full ring gets room again
         self.stats = {}
         super().__init__(name, ctx, irqs, extra)
 
@@ -203,6 +205,8 @@ class Emac(Peripheral):
         self.r["Command"] = value & 0x7C7 & ~(_CMD_REGRESET | _CMD_TXRESET | _CMD_RXRESET)
         self._irq()
         self._tx_run()
+        if self.on_rx_space is not None and self.can_receive():
+            self.on_rx_space()              # a receive reset empties the ring
 
     def read_Status(self):
         cmd = self.r["Command"]
@@ -317,8 +321,24 @@ class Emac(Peripheral):
                 return True
         return bool(flt & 0x20 and da == self.station_address())
 
-    def receive(self, frame):
-        """A frame (no FCS) arrives from the link.  Returns a short outcome string."""
+    def can_receive(self):
+        """True unless receive is on and the ring has no free descriptor."""
+        r = self.r
+        if not self.rx_enabled():
+            return True                        # frames are dropped (counted), not held
+        n = r["RxDescriptorNumber"] + 1
+        return (r["RxProduceIndex"] % n + 1) % n != r["RxConsumeIndex"] % n
+
+    def write_RxConsumeIndex(self, value, mask):
+        self.r["RxConsumeIndex"] = ((self.r["RxConsumeIndex"] & ~mask) | (value & mask)) & 0xFFFF
+        if self.on_rx_space is not None and self.can_receive():
+            self.on_rx_space()
+
+    def receive(self, frame, fcs_ok=True, as_is=False):
+        """A frame (no FCS) arrives from the link.  Returns a short outcome string.
+
+        ``as_is`` (control channel ``inject``): no padding of short frames, so a runt
+        stays a runt; ``fcs_ok=False`` delivers the frame with a wrong FCS and CRCError."""
         r = self.r
         if not self.rx_enabled():
             self.stats["rx_dropped_disabled"] += 1
@@ -327,7 +347,7 @@ class Emac(Peripheral):
             self.stats["rx_dropped_runt"] += 1
             return "runt"
         if len(frame) < 60:
-            if self.short_frames == "pad":
+            if self.short_frames == "pad" and not as_is:
                 frame = bytes(frame) + bytes(60 - len(frame))
             elif not r["Command"] & _CMD_PASSRUNT:
                 self.stats["rx_dropped_runt"] += 1
@@ -345,7 +365,11 @@ class Emac(Peripheral):
         if (produce + 1) % n == consume:
             self.stats["rx_dropped_ring_full"] += 1
             return "ring_full"
-        data = bytes(frame) + struct.pack("<I", zlib.crc32(frame) & 0xFFFFFFFF)
+        fcs = zlib.crc32(frame) & 0xFFFFFFFF
+        if not fcs_ok:
+            fcs ^= 0xA5A5A5A5
+            flags |= RX_CRCERROR | RX_ERROR
+        data = bytes(frame) + struct.pack("<I", fcs)
         hashword = ((zlib.crc32(da) >> 23) & 0x1FF) << 16 | ((zlib.crc32(bytes(frame[6:12])) >> 23) & 0x1FF)
         base, sbase = r["RxDescriptor"], r["RxStatus"]
         mem_read, mem_write = self.ctx.mem_read, self.ctx.mem_write
