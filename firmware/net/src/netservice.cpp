@@ -9,6 +9,7 @@ NetService* g_tail = NULL;
 // Next entry servicesPoll() will visit; moved on when that entry leaves the list while a
 // poll() runs (a service deleting another one, or itself).
 NetService* g_cursor = NULL;
+bool g_walking = false;
 }  // namespace
 
 NetService::NetService(bool owned)
@@ -16,6 +17,8 @@ NetService::NetService(bool owned)
     if (g_tail) g_tail->m_next = this;
     else g_head = this;
     g_tail = this;
+    // Created during a walk that already passed the old tail: visit it in this walk too.
+    if (g_walking && !g_cursor) g_cursor = this;
 }
 
 NetService::~NetService() {
@@ -33,6 +36,7 @@ void NetService::close() { m_closed = true; }
 
 void NetService::servicesPoll() {
     NetService* s = g_head;
+    g_walking = true;
     while (s) {
         g_cursor = s->m_next;
         if (s->m_owned && s->m_closed) {
@@ -48,4 +52,5 @@ void NetService::servicesPoll() {
         s = g_cursor;
     }
     g_cursor = NULL;
+    g_walking = false;
 }
