@@ -134,6 +134,7 @@ class Build:
 
     def flags(self, gen: Path) -> list[str]:
         return (list(self.board_cfg["cflags"]) + COMMON_FLAGS + PROFILES[self.profile] + [
+            f"-ffile-prefix-map={self.out}=build",  # before REPO: the build dir may be inside it
             f"-ffile-prefix-map={REPO}=.",
             f"-I{FIRMWARE / 'include'}", f"-I{FIRMWARE / 'net' / 'include'}",
             f"-I{self.board_dir}", f"-I{gen}",

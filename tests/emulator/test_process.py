@@ -65,8 +65,13 @@ def test_wfi_wakes_on_timer_match_and_idles(emulator, testfw):
     elapsed = time.monotonic() - t0
     assert 20_000 <= waited < 25_000
     assert 0.019 < elapsed < 0.2
-    # idle guest (WFI, no deadline): almost no CPU used
-    st = emu.control({"cmd": "status"})
+    # idle guest (WFI, no deadline): almost no CPU used.  The reply leaves the UART a
+    # moment before the guest reaches its WFI, so give it that moment.
+    for _ in range(50):
+        st = emu.control({"cmd": "status"})
+        if st["state"] == "idle":
+            break
+        time.sleep(0.01)
     assert st["state"] == "idle"
     before = _cpu_seconds(emu.proc.pid)
     time.sleep(0.5)
@@ -254,7 +259,7 @@ def test_undefined_instruction_is_reported(emulator, testfw):
     (bytes(600 * 1024), "do not fit"),
 ])
 def test_bad_image_gives_one_line(tmp_path, content, expect):
-    from conftest import run_emulator_cli
+    from .conftest import run_emulator_cli
 
     img = tmp_path / "fw.bin"
     img.write_bytes(content)
@@ -265,7 +270,7 @@ def test_bad_image_gives_one_line(tmp_path, content, expect):
 
 
 def test_missing_image(tmp_path):
-    from conftest import run_emulator_cli
+    from .conftest import run_emulator_cli
 
     code, err = run_emulator_cli(tmp_path / "nope.elf")
     assert code == 2 and len(_one_line(err)) == 1 and "no such file" in err

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from hil.net import BenchNetwork, BenchNetworkError
-from netframes import BCAST, arp, drain, mac, parse_arp, parse_udp, recv_until, udp_frame
+from .netframes import BCAST, arp, drain, mac, parse_arp, parse_udp, recv_until, udp_frame
 
 BOARD_MAC = mac("02:00:00:00:00:10")
 BRIDGE_MAC = mac("02:00:c0:00:02:01")

@@ -6,7 +6,7 @@ import statistics
 import time
 
 from hil.net import BenchNetwork
-from netframes import arp, mac, parse_arp
+from .netframes import arp, mac, parse_arp
 
 BOARD_MAC = mac("02:00:00:00:00:10")
 

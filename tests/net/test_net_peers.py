@@ -7,7 +7,7 @@ import time
 import pytest
 
 from hil.peers import Peer, PeerError, UdpEchoPeer
-from netframes import mac, parse_udp, recv_until, udp_frame, arp, parse_arp
+from .netframes import mac, parse_udp, recv_until, udp_frame, arp, parse_arp
 
 
 def test_udp_echo_answers_a_namespace_socket(net, caplog):

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from conftest import HERE, ROOT
+from .conftest import HERE, ROOT
 
 USER = "tester"
 
