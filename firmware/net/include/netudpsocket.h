@@ -41,6 +41,7 @@ public:
     explicit NetUdpSocket(NetIf* pIf);
     ~NetUdpSocket();
     bool isClosed() const { return m_closed; }
+    NetIf* netIf() const { return m_pIf; }
     uint16_t localPort() const { return m_port; }
     const IpAddr& group() const { return m_group; }
     int queuedDatagrams() const { return m_count; }

@@ -31,8 +31,8 @@ void NetCore::unregisterIf(NetIf* pIf) {
     if (defaultIf == pIf) defaultIf = NULL;
     // Sockets created on this interface can no longer send: close them (their wrappers
     // get UDPSOCKET_MEM from now on, as for any closed implementation).
-    for (NetUdpSocket* s = udpSockets; s; s = s->m_pNextSocket) s->detachIf();
-    (void)pIf;
+    for (NetUdpSocket* s = udpSockets; s; s = s->m_pNextSocket)
+        if (s->netIf() == pIf) s->detachIf();
 }
 
 void NetCore::registerUdp(NetUdpSocket* s) {

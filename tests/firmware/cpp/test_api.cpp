@@ -688,3 +688,22 @@ TEST(sockets_delivered_in_creation_order) {
     Net::poll();
     delete e;
 }
+
+TEST(deleting_other_interface_keeps_sockets) {
+    EthernetNetIf* first = up_static();
+    UDPSocket s;
+    CHECK_EQ(s.bind(Host(IpAddr(), 5000, NULL)), UDPSOCKET_OK);  // on `first` (default)
+    EthernetNetIf* second = new EthernetNetIf(IpAddr(198, 51, 100, 2), IpAddr(255, 255, 255, 0),
+                                              IpAddr(), IpAddr());
+    CHECK(Net::getDefaultIf() == second);  // the newest interface becomes the default
+    delete second;
+    CHECK(Net::getDefaultIf() == NULL);
+    char buf[4];
+    CHECK_EQ(s.recvfrom(buf, 4, NULL), 0);  // still open
+    send_to_me(5000, "ok");
+    Net::poll();
+    CHECK_EQ(s.recvfrom(buf, 4, NULL), 2);
+    s.close();
+    Net::poll();
+    delete first;
+}
