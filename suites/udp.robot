@@ -3,6 +3,7 @@ Documentation     UDPSocket on the board against the host's own Linux UDP stack
 ...               (netservices.md 2.6, 3 and 5.1).  Runs unchanged on an emulated or a
 ...               real board: the bench file decides which.
 Library           hil.robot.NetBench
+Library           Collections
 Suite Setup       Start Board
 Test Tags         udp
 
@@ -62,6 +63,37 @@ Port Is Free Again After Close
     Close UDP Socket    ${first}
     ${rc}=    Bind UDP Socket    ${second}    ${PORT}
     Result Should Be    ${rc}    UDPSOCKET_OK
+
+Board Gets Its Datagram Back From The Host Echo Peer
+    [Tags]    peer
+    Start UDP Echo Peer    port=7
+    ${sock}=    Open UDP Socket On Board
+    Bind UDP Socket    ${sock}    ${PORT}
+    ${host}=    Host IP
+    ${sent}=    Send UDP From Board    ${sock}    echo me    ${host}    7
+    Should Be Equal As Integers    ${sent}    7
+    ${data}=    Receive UDP On Board    ${sock}
+    Should Be Equal    ${data}    ${{b"echo me"}}
+
+Socket Pool Exhaustion Gives UDPSOCKET_MEM
+    [Documentation]    The default profile has 4 UDP sockets (netservices.md 6.4); the
+    ...    fifth socket cannot get one.
+    ${rcs}=    Create List
+    FOR    ${i}    IN RANGE    5
+        ${sock}=    Open UDP Socket On Board
+        ${rc}=    Bind UDP Socket    ${sock}    ${{6100 + ${i}}}
+        Append To List    ${rcs}    ${rc}
+    END
+    Should Be Equal    ${rcs}[0:4]    ${{[0, 0, 0, 0]}}
+    Result Should Be    ${rcs}[4]    UDPSOCKET_MEM
+
+No Interface Gives UDPSOCKET_IF
+    [Documentation]    Before any EthernetNetIf exists there is no default interface.
+    Reset Board    network=${False}
+    ${sock}=    Open UDP Socket On Board
+    ${rc}=    Bind UDP Socket    ${sock}    ${PORT}
+    Result Should Be    ${rc}    UDPSOCKET_IF
+    [Teardown]    Reset Board
 
 Recvfrom With Nothing Queued Returns Zero
     ${sock}=    Open UDP Socket On Board

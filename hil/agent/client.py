@@ -56,6 +56,7 @@ class AgentClient:
         self._close_reason = ""
         self.errors: list[str] = []  # unsolicited ERROR frames and damaged frames seen
         self._event_listeners: list[Callable[[codec.Message], None]] = []
+        self.boots = 0  # BOOT events seen: objects made on the board before a reset are gone
         self._reader = threading.Thread(target=self._read_loop, name=f"agent-rx-{name}",
                                         daemon=True)
         self._reader.start()
@@ -91,6 +92,8 @@ class AgentClient:
 
     def _dispatch(self, msg: codec.Message):
         if msg.is_event:
+            if msg.name == "BOOT":
+                self.boots += 1
             with self._events_cv:
                 self._events.append(msg)
                 self._events_cv.notify_all()

@@ -60,6 +60,7 @@ class UDPSocket:
         if result < 0:
             raise AgentError(f"the agent has no room for another UDPSocket ({describe(result)})")
         self.handle = result
+        self.generation = agent.boots
 
     def _call(self, name, **fields):
         return self.agent.request(name, handle=self.handle, **fields)
@@ -102,7 +103,11 @@ class UDPSocket:
         return sum(1 for m in self.agent.events() if self._mine()(m))
 
     def delete(self) -> int:
-        """Destroy the C++ object (its destructor closes the socket)."""
+        """Destroy the C++ object (its destructor closes the socket).
+
+        After a board reset the object no longer exists: nothing to do (returns 0)."""
+        if self.agent.boots != self.generation:
+            return 0
         result = self._call("UDP_DELETE")["result"]
         self.agent.discard_events(self._mine())
         return result

@@ -40,11 +40,23 @@ class BoardKeywords:
             board.stop()
 
     @keyword
-    def reset_board(self, name: str | None = None):
-        """Hardware reset, wait for the agent, and bring the network up again."""
+    def reset_board(self, name: str | None = None, network: bool = True):
+        """Hardware reset, wait for the agent, and bring the network up again.
+
+        With ``network=False`` the board is left without an interface (no
+        ``EthernetNetIf``), as an application before ``setup()``; `Start Board Network`
+        brings it up later."""
         b = self.board(name)
         b.reset()
+        if network:
+            self.start_board_network(name)
+
+    @keyword
+    def start_board_network(self, name: str | None = None):
+        """Create the board's ``EthernetNetIf`` with its static address and run ``setup()``."""
+        b = self.board(name)
         self.lib.bench.configure_network(b, self.lib.bench.config.targets[b.name])
+        return b.ip
 
     @keyword
     def wait_for_line_on_uart(self, pattern: str, timeout: float = 5.0, regex: bool = False,

@@ -104,6 +104,21 @@ class UdpKeywords:
 
     # -- host side -------------------------------------------------------------------------
 
+    @keyword("Start UDP Echo Peer")
+    def start_udp_echo_peer(self, port: int = 7):
+        """Start an RFC 862 UDP echo service on the host side of the bench (stopped when
+        the test ends).  Every exchange is logged in the test's log."""
+        from ..peers.echo import UdpEchoPeer
+
+        peer = UdpEchoPeer(self.lib.bench.net, port=int(port)).start()
+
+        def stop():
+            peer.stop()
+            for e in peer.log:
+                logger.info(f"echo peer {e.direction} {e.peer}: {e.data[:64]!r} {e.note}")
+        self.lib.cleanups.append(stop)
+        return peer
+
     def _host_sock(self, port: int) -> socket.socket:
         s = self._host_socks.get(port)
         if s is None:
