@@ -113,6 +113,28 @@ class Daemon:
         finally:
             sock.close()
 
+    def wait_running(self, *ifnames: str, timeout: float = 3.0) -> None:
+        """Wait until the kernel has the interfaces' carrier up (IFF_RUNNING).
+
+        Carrier changes are applied by the kernel's link-watch work, which is rate
+        limited to once a second across the whole machine; until it runs, the bridge
+        does not forward to a new port and the first frames of a board are lost."""
+        SIOCGIFFLAGS, IFF_RUNNING = 0x8913, 0x40
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            deadline = time.monotonic() + timeout
+            for name in ifnames:
+                while True:
+                    req = struct.pack("16sH", name.encode(), 0)
+                    flags = struct.unpack_from("H", fcntl.ioctl(sock, SIOCGIFFLAGS, req), 16)[0]
+                    if flags & IFF_RUNNING:
+                        break
+                    if time.monotonic() > deadline:
+                        raise NsdError(f"link {name} did not come up within {timeout:g} s")
+                    time.sleep(0.005)
+        finally:
+            sock.close()
+
     def quiet_port(self, ifname: str) -> None:
         """No IPv6 on a link interface (no RS/NS/MLD noise towards the board)."""
         _write(f"/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6", "1", missing_ok=True)
@@ -261,6 +283,7 @@ class Daemon:
             _write(f"/proc/sys/net/ipv4/conf/{name}/rp_filter", "1")
             self.no_offload(port)
             self.no_offload(name)
+            self.wait_running(port, name)
             if self.args.ipv6:
                 self.quiet_port(name)
                 self.quiet_port(port)
