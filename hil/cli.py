@@ -67,6 +67,10 @@ def cmd_run(args, robot_args: list[str]) -> int:
 
 
 def cmd_emulate(args) -> int:
+    """Run one board in the foreground.  The console is shown as text; agent frames on the
+    same UART are shown as one-line summaries instead of raw bytes."""
+    from .protocol import codec, framing
+
     image = resolve_image(args.image, args.profile)
     cmd = [sys.executable, "-m", "emulator", str(image), "--serial", args.serial,
            "--echo-console", "--idle", args.idle]
@@ -77,9 +81,29 @@ def cmd_emulate(args) -> int:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
     print(f"hil: starting {image} (Ctrl-C stops it)", file=sys.stderr)
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    decoder = framing.FrameDecoder()
+    out = sys.stdout
     try:
-        return subprocess.call(cmd, env=env)
+        while True:
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            for kind, item in decoder.feed(chunk):
+                if kind == "text":
+                    out.write(item.decode("utf-8", errors="replace"))
+                elif kind == "frame":
+                    try:
+                        msg = codec.decode_body(item)
+                        out.write(f"\x1b[2m[agent {msg.name} {msg.fields}]\x1b[0m\n"
+                                  if out.isatty() else f"[agent {msg.name} {msg.fields}]\n")
+                    except codec.CodecError as exc:
+                        out.write(f"[undecodable frame: {exc}]\n")
+            out.flush()
+        return proc.wait()
     except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
         return 130
 
 

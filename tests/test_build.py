@@ -29,6 +29,12 @@ def test_bin_carries_valid_user_code_checksum(built):
     assert words[1] & 1, "reset vector is a Thumb address"
 
 
+def test_elf_carries_the_same_checksum(built):
+    from hil.build import elf_to_bin
+    _, r = built
+    assert elf_to_bin(r.elf)[:32] == r.bin.read_bytes()[:32]
+
+
 def test_checksum_function():
     flash = struct.pack("<8I", 0x10008000, 0x101, 0x201, 0x301, 0x401, 0x501, 0x601, 0xDEAD)
     words = struct.unpack_from("<8I", lpc17xx_checksum(flash))
