@@ -8,101 +8,22 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "EthernetNetIf.h"
-#include "UDPSocket.h"
-#include "agent_proto.h"
-#include "board.h"
+#include "agent.h"
 #include "framing.h"
 #include "net.h"
 #include "rt.h"
 
+namespace agent {
+
+uint32_t g_net_polls = 0;
+uint8_t g_tx_body[kTxBodyCap];
+
 namespace {
 
-constexpr int kMaxUdp = 8;
 constexpr size_t kRxCap = proto::MAX_PAYLOAD + 64;
-constexpr size_t kTxCap = proto::MAX_PAYLOAD + 64;
-
 uint8_t g_rx_buf[kRxCap + kRxCap / 254 + 8];
-uint8_t g_body[kTxCap];
-uint8_t g_frame[kTxCap + kTxCap / 254 + 8];
-agent::FrameReceiver g_rx(g_rx_buf, sizeof g_rx_buf);
-EthernetNetIf* g_netif = nullptr;
-
-// -- sending --------------------------------------------------------------------------
-
-template <class T>
-void send_msg(uint16_t id, const T& msg) {
-    proto::Writer w(g_body, sizeof g_body);
-    w.u8(T::CODE);
-    w.u16(id);
-    if (!proto::encode(w, msg)) {
-        // Cannot happen for well-formed replies (sizes are bounded); report it anyway.
-        proto::Writer e(g_body, sizeof g_body);
-        e.u8(proto::MSG_ERROR);
-        e.u16(id);
-        e.u8(proto::ERR_TOO_LARGE);
-        w = e;
-    }
-    size_t n = agent::frame_encode(g_body, w.size(), g_frame, sizeof g_frame);
-    board::uart_write(g_frame, n);
-}
-
-void send_error(uint16_t id, uint8_t code) {
-    proto::ErrorReply e;
-    e.code = code;
-    send_msg(id, e);
-}
-
-IpAddr to_ip(const proto::IpV4& v) { return IpAddr(v.b[0], v.b[1], v.b[2], v.b[3]); }
-
-proto::IpV4 from_ip(const IpAddr& ip) {
-    proto::IpV4 v;
-    for (int i = 0; i < 4; i++) v.b[i] = ip[i];
-    return v;
-}
-
-// -- UDP sockets ------------------------------------------------------------------------
-
-enum CallbackMode : uint8_t { CB_NONE = 0, CB_FUNCTION = 1, CB_MEMBER = 2 };
-
-struct UdpSlot {
-    UDPSocket* sock = nullptr;
-    uint8_t handle = 0;
-    bool echo = false;
-
-    void report(UDPSocketEvent e, CallbackMode mode) {
-        proto::EvUdpEvent ev;
-        ev.ts_us = board::micros();
-        ev.handle = handle;
-        ev.event = (uint8_t)e;
-        ev.mode = mode;
-        if (echo && e == UDPSOCKET_READABLE) {
-            static char buf[proto::MAX_PAYLOAD];
-            Host from;
-            int n;
-            while ((n = sock->recvfrom(buf, sizeof buf, &from)) > 0) sock->sendto(buf, n, &from);
-            return;  // echo sockets are for benchmarks: no event traffic on the link
-        }
-        send_msg(0, ev);
-    }
-    // The member-function form of setOnEvent.
-    void onEvent(UDPSocketEvent e) { report(e, CB_MEMBER); }
-};
-
-UdpSlot g_udp[kMaxUdp];
-
-// The plain-function form of setOnEvent has no context pointer: one function per slot.
-template <int N>
-void udp_function_cb(UDPSocketEvent e) { g_udp[N].report(e, CB_FUNCTION); }
-
-template <int... N>
-struct FnTable { static constexpr void (*fns[])(UDPSocketEvent) = {udp_function_cb<N>...}; };
-using UdpFns = FnTable<0, 1, 2, 3, 4, 5, 6, 7>;
-static_assert(sizeof(UdpFns::fns) / sizeof(UdpFns::fns[0]) == kMaxUdp, "one callback per slot");
-
-UdpSlot* slot(uint8_t h) { return (h < kMaxUdp && g_udp[h].sock) ? &g_udp[h] : nullptr; }
-
-// -- request handlers -------------------------------------------------------------------
+uint8_t g_frame[kRxCap + kRxCap / 254 + 8];
+FrameReceiver g_rx(g_rx_buf, sizeof g_rx_buf);
 
 void spin(uint32_t iterations) {
     // Exactly four instructions per iteration (the host computes MIPS from this).
@@ -149,208 +70,14 @@ uint32_t stat_value(int i) {
     }
 }
 
-// Decode request type T from the reader; on failure answer BAD_PAYLOAD.
-template <class T>
-bool parse(proto::Reader& r, uint16_t id, T& req) {
-    if (proto::decode(r, req)) return true;
-    send_error(id, proto::ERR_BAD_PAYLOAD);
-    return false;
-}
-
-void handle(const uint8_t* body, size_t len) {
+void dispatch(const uint8_t* body, size_t len) {
     if (len < 3) { send_error(0, proto::ERR_BAD_PAYLOAD); return; }
     uint8_t type = body[0];
     uint16_t id = (uint16_t)(body[1] | (body[2] << 8));
     proto::Reader r(body + 3, len - 3);
-
-    switch (type) {
-    case proto::MSG_HELLO: {
-        proto::HelloReq q;
-        if (!parse(r, id, q)) return;
-        proto::HelloReply a;
-        a.version = proto::VERSION;
-        a.proto_hash = proto::HASH;
-        a.max_payload = proto::MAX_PAYLOAD;
-        a.board = proto::Bytes{(const uint8_t*)BOARD_NAME, (uint16_t)strlen(BOARD_NAME)};
-        send_msg(id, a);
+    if (handle_core(type, id, r) || handle_net(type, id, r) || handle_udp(type, id, r) ||
+        handle_svc(type, id, r))
         return;
-    }
-    case proto::MSG_ECHO: {
-        proto::EchoReq q;
-        if (!parse(r, id, q)) return;
-        // The reply is built from the request buffer, which send_msg does not touch.
-        proto::EchoReply a;
-        a.data = q.data;
-        send_msg(id, a);
-        return;
-    }
-    case proto::MSG_RESET: {
-        proto::ResetReq q;
-        if (!parse(r, id, q)) return;
-        send_msg(id, proto::ResetReply{});
-        board::reset();
-    }
-    case proto::MSG_LED_SET: {
-        proto::LedSetReq q;
-        if (!parse(r, id, q)) return;
-        board::led_set(q.led, q.on != 0);
-        proto::LedSetReply a;
-        a.leds = 0;
-        for (int i = 1; i <= 4; i++) a.leds |= (uint8_t)(board::led_get(i) << (i - 1));
-        send_msg(id, a);
-        return;
-    }
-    case proto::MSG_STATS: {
-        proto::StatsReq q;
-        if (!parse(r, id, q)) return;
-        static uint8_t values[proto::STAT_COUNT * 4];
-        for (int i = 0; i < proto::STAT_COUNT; i++) {
-            uint32_t v = stat_value(i);
-            for (int k = 0; k < 4; k++) values[i * 4 + k] = (uint8_t)(v >> (8 * k));
-        }
-        proto::StatsReply a;
-        a.values = proto::Bytes{values, (uint16_t)sizeof values};
-        send_msg(id, a);
-        return;
-    }
-    case proto::MSG_SPIN: {
-        proto::SpinReq q;
-        if (!parse(r, id, q)) return;
-        uint64_t t0 = board::micros();
-        if (q.iterations) spin(q.iterations);
-        proto::SpinReply a;
-        a.elapsed_us = board::micros() - t0;
-        send_msg(id, a);
-        return;
-    }
-    case proto::MSG_NET_STATIC: {
-        proto::NetStaticReq q;
-        if (!parse(r, id, q)) return;
-        delete g_netif;
-        g_netif = new EthernetNetIf(to_ip(q.ip), to_ip(q.netmask), to_ip(q.gateway), to_ip(q.dns));
-        bool custom = false;
-        for (int i = 0; i < 6; i++) custom |= q.mac.b[i] != 0;
-        if (custom) g_netif->setHwAddr(q.mac.b);
-        proto::NetStaticReply a;
-        a.result = g_netif->setup();
-        a.ip = from_ip(g_netif->getIp());
-        memcpy(a.mac.b, g_netif->getHwAddr(), 6);
-        send_msg(id, a);
-        return;
-    }
-    case proto::MSG_NET_STATUS: {
-        proto::NetStatusReq q;
-        if (!parse(r, id, q)) return;
-        proto::NetStatusReply a;
-        a.up = g_netif != nullptr;
-        a.link = board::eth::link_up();
-        if (g_netif) {
-            a.ip = from_ip(g_netif->getIp());
-            memcpy(a.mac.b, g_netif->getHwAddr(), 6);
-        }
-        send_msg(id, a);
-        return;
-    }
-    case proto::MSG_UDP_NEW: {
-        proto::UdpNewReq q;
-        if (!parse(r, id, q)) return;
-        proto::UdpNewReply a;
-        a.result = UDPSOCKET_MEM;
-        for (int i = 0; i < kMaxUdp; i++) {
-            if (!g_udp[i].sock) {
-                g_udp[i].sock = new UDPSocket();
-                g_udp[i].handle = (uint8_t)i;
-                g_udp[i].echo = false;
-                a.result = i;
-                break;
-            }
-        }
-        send_msg(id, a);
-        return;
-    }
-    default:
-        break;
-    }
-
-    // Requests on an existing UDP socket: the first field is always the handle.
-    if (type >= proto::MSG_UDP_DELETE && type <= proto::MSG_UDP_ECHO) {
-        if (len < 4) { send_error(id, proto::ERR_BAD_PAYLOAD); return; }
-        UdpSlot* s = slot(body[3]);
-        if (!s) { send_error(id, proto::ERR_BAD_HANDLE); return; }
-        switch (type) {
-        case proto::MSG_UDP_DELETE: {
-            proto::UdpDeleteReq q;
-            if (!parse(r, id, q)) return;
-            delete s->sock;
-            s->sock = nullptr;
-            proto::UdpDeleteReply a;
-            a.result = UDPSOCKET_OK;
-            send_msg(id, a);
-            return;
-        }
-        case proto::MSG_UDP_BIND: {
-            proto::UdpBindReq q;
-            if (!parse(r, id, q)) return;
-            proto::UdpBindReply a;
-            a.result = s->sock->bind(Host(to_ip(q.ip), q.port, nullptr));
-            send_msg(id, a);
-            return;
-        }
-        case proto::MSG_UDP_SENDTO: {
-            proto::UdpSendtoReq q;
-            if (!parse(r, id, q)) return;
-            Host to(to_ip(q.ip), q.port, nullptr);
-            proto::UdpSendtoReply a;
-            a.result = s->sock->sendto((const char*)q.data.data, q.data.len, &to);
-            send_msg(id, a);
-            return;
-        }
-        case proto::MSG_UDP_RECVFROM: {
-            proto::UdpRecvfromReq q;
-            if (!parse(r, id, q)) return;
-            static char buf[proto::MAX_PAYLOAD];
-            int cap = q.maxlen < sizeof buf ? q.maxlen : (int)sizeof buf;
-            Host from;
-            proto::UdpRecvfromReply a;
-            a.result = s->sock->recvfrom(buf, cap, &from);
-            a.ip = from_ip(from.getIp());
-            a.port = (uint16_t)from.getPort();
-            a.data = proto::Bytes{(const uint8_t*)buf, (uint16_t)(a.result > 0 ? a.result : 0)};
-            send_msg(id, a);
-            return;
-        }
-        case proto::MSG_UDP_CLOSE: {
-            proto::UdpCloseReq q;
-            if (!parse(r, id, q)) return;
-            proto::UdpCloseReply a;
-            a.result = s->sock->close();
-            send_msg(id, a);
-            return;
-        }
-        case proto::MSG_UDP_ON_EVENT: {
-            proto::UdpOnEventReq q;
-            if (!parse(r, id, q)) return;
-            proto::UdpOnEventReply a;
-            a.result = 0;
-            if (q.mode == CB_NONE) s->sock->resetOnEvent();
-            else if (q.mode == CB_FUNCTION) s->sock->setOnEvent(UdpFns::fns[s->handle]);
-            else if (q.mode == CB_MEMBER) s->sock->setOnEvent(s, &UdpSlot::onEvent);
-            else a.result = UDPSOCKET_SETUP;
-            send_msg(id, a);
-            return;
-        }
-        case proto::MSG_UDP_ECHO: {
-            proto::UdpEchoReq q;
-            if (!parse(r, id, q)) return;
-            s->echo = q.on != 0;
-            if (s->echo) s->sock->setOnEvent(s, &UdpSlot::onEvent);
-            send_msg(id, proto::UdpEchoReply{});
-            return;
-        }
-        default:
-            break;
-        }
-    }
     send_error(id, proto::ERR_UNKNOWN_TYPE);
 }
 
@@ -360,15 +87,14 @@ void poll_link() {
     while ((n = board::uart_read(chunk, sizeof chunk)) > 0) {
         for (size_t i = 0; i < n; i++) {
             switch (g_rx.push(chunk[i])) {
-            case agent::FrameReceiver::FRAME:
-                handle(g_rx.body(), g_rx.body_len());
+            case FrameReceiver::FRAME:
+                dispatch(g_rx.body(), g_rx.body_len());
                 break;
-            case agent::FrameReceiver::BAD:
-                send_error(0, g_rx.last_error() == agent::FrameReceiver::ERR_CRC
-                                  ? proto::ERR_BAD_CRC
-                                  : (g_rx.last_error() == agent::FrameReceiver::ERR_TOO_LONG
-                                         ? proto::ERR_TOO_LARGE
-                                         : proto::ERR_BAD_FRAME));
+            case FrameReceiver::BAD:
+                send_error(0, g_rx.last_error() == FrameReceiver::ERR_CRC ? proto::ERR_BAD_CRC
+                              : g_rx.last_error() == FrameReceiver::ERR_TOO_LONG
+                                  ? proto::ERR_TOO_LARGE
+                                  : proto::ERR_BAD_FRAME);
                 break;
             default:
                 break;
@@ -379,6 +105,87 @@ void poll_link() {
 
 }  // namespace
 
+void send_body(const uint8_t* body, size_t len) {
+    size_t n = frame_encode(body, len, g_frame, sizeof g_frame);
+    board::uart_write(g_frame, n);
+}
+
+void send_error(uint16_t id, uint8_t code) {
+    proto::ErrorReply e;
+    e.code = code;
+    send_msg(id, e);
+}
+
+uint32_t link_bad_frames() { return g_rx.bad_frames; }
+uint32_t link_bad_crc() { return g_rx.bad_crc; }
+
+bool handle_core(uint8_t type, uint16_t id, proto::Reader& r) {
+    switch (type) {
+    case proto::MSG_HELLO: {
+        proto::HelloReq q;
+        if (!parse(r, id, q)) return true;
+        proto::HelloReply a;
+        a.version = proto::VERSION;
+        a.proto_hash = proto::HASH;
+        a.max_payload = proto::MAX_PAYLOAD;
+        a.board = proto::Bytes{(const uint8_t*)BOARD_NAME, (uint16_t)strlen(BOARD_NAME)};
+        send_msg(id, a);
+        return true;
+    }
+    case proto::MSG_ECHO: {
+        proto::EchoReq q;
+        if (!parse(r, id, q)) return true;
+        proto::EchoReply a;
+        a.data = q.data;  // points into the receive buffer, which send_msg does not touch
+        send_msg(id, a);
+        return true;
+    }
+    case proto::MSG_RESET: {
+        proto::ResetReq q;
+        if (!parse(r, id, q)) return true;
+        send_msg(id, proto::ResetReply{});
+        board::reset();
+    }
+    case proto::MSG_LED_SET: {
+        proto::LedSetReq q;
+        if (!parse(r, id, q)) return true;
+        board::led_set(q.led, q.on != 0);
+        proto::LedSetReply a;
+        a.leds = 0;
+        for (int i = 1; i <= 4; i++) a.leds |= (uint8_t)(board::led_get(i) << (i - 1));
+        send_msg(id, a);
+        return true;
+    }
+    case proto::MSG_STATS: {
+        proto::StatsReq q;
+        if (!parse(r, id, q)) return true;
+        static uint8_t values[proto::STAT_COUNT * 4];
+        for (int i = 0; i < proto::STAT_COUNT; i++) {
+            uint32_t v = stat_value(i);
+            for (int k = 0; k < 4; k++) values[i * 4 + k] = (uint8_t)(v >> (8 * k));
+        }
+        proto::StatsReply a;
+        a.values = proto::Bytes{values, (uint16_t)sizeof values};
+        send_msg(id, a);
+        return true;
+    }
+    case proto::MSG_SPIN: {
+        proto::SpinReq q;
+        if (!parse(r, id, q)) return true;
+        uint64_t t0 = board::micros();
+        if (q.iterations) spin(q.iterations);
+        proto::SpinReply a;
+        a.elapsed_us = board::micros() - t0;
+        send_msg(id, a);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+}  // namespace agent
+
 int main() {
     rt_printf("\r\nagent: NetServices test agent, protocol %u, board %s\r\n",
               (unsigned)proto::VERSION, BOARD_NAME);
@@ -386,15 +193,16 @@ int main() {
     boot.ts_us = board::micros();
     boot.version = proto::VERSION;
     boot.reset_cause = 0;
-    send_msg(0, boot);
+    agent::send_msg(0, boot);
 
     for (;;) {
         Net::poll();
-        poll_link();
+        agent::g_net_polls++;
+        agent::poll_link();
         uint64_t now = board::micros();
         uint64_t deadline = now + 10000;  // at least every 10 ms
         uint64_t next = Net::nextTimerUs();
-        if (next > now && next < deadline) deadline = next;
-        if (next > now || next == 0) board::wait_for_event(deadline);
+        if (next != 0 && next < deadline) deadline = next;
+        if (deadline > now) board::wait_for_event(deadline);
     }
 }

@@ -109,6 +109,14 @@ COMMANDS: tuple[Command, ...] = (
             "Create the EthernetNetIf with a static address (mac 00:00:00:00:00:00 = the "
             "board's own) and run setup(); result is an EthernetErr."),
     command("NET_STATUS", 0x11, "", "up:u8 link:u8 ip:ip4 mac:mac", "Interface state."),
+    command("NET_DHCP", 0x12, "timeout_ms:u32 hostname:str", "result:i32 ip:ip4 mac:mac",
+            "Create the EthernetNetIf in DHCP mode (host name option when not empty) and "
+            "run setup(timeout_ms); result is an EthernetErr."),
+    command("NET_INFO", 0x13, "", "ip:ip4 netmask:ip4 gateway:ip4 dns:ip4 polls:u32 hostname:str",
+            "Addresses the interface uses, and how many times Net::poll() has run."),
+    command("NET_DELETE", 0x14, "", "result:i32", "Destroy the interface (no default interface after)."),
+    command("MAC_SET", 0x15, "mac:mac", "result:i32",
+            "MAC address for the next NET_STATIC/NET_DHCP (00:00:00:00:00:00 = the board's)."),
     command("UDP_NEW", 0x20, "", "result:i32",
             "Create a UDPSocket wrapper; result is its handle (>= 0) or a UDPSocketErr."),
     command("UDP_DELETE", 0x21, "handle:u8", "result:i32",
@@ -125,6 +133,43 @@ COMMANDS: tuple[Command, ...] = (
     command("UDP_ECHO", 0x27, "handle:u8 on:u8", "result:i32",
             "When on, the event callback itself drains the socket and sends every "
             "datagram back to its sender (device-side RFC 862 for benchmarks)."),
+    command("TCP_NEW", 0x28, "", "result:i32",
+            "Create a TCPSocket wrapper; result is its handle (>= 0) or a TCPSocketErr."),
+    command("TCP_DELETE", 0x29, "handle:u8", "result:i32", "Destroy the wrapper (closes it)."),
+    command("TCP_BIND", 0x2A, "handle:u8 ip:ip4 port:u16", "result:i32", "TCPSocket::bind."),
+    command("TCP_LISTEN", 0x2B, "handle:u8", "result:i32", "TCPSocket::listen."),
+    command("TCP_CONNECT", 0x2C, "handle:u8 ip:ip4 port:u16", "result:i32", "TCPSocket::connect."),
+    command("TCP_ACCEPT", 0x2D, "handle:u8", "result:i32 new_handle:i32 ip:ip4 port:u16",
+            "TCPSocket::accept; the accepted socket gets a handle (and no callback yet)."),
+    command("TCP_SEND", 0x2E, "handle:u8 data:bytes", "result:i32", "TCPSocket::send."),
+    command("TCP_RECV", 0x2F, "handle:u8 maxlen:u16", "result:i32 data:bytes", "TCPSocket::recv."),
+    command("TCP_CLOSE", 0x30, "handle:u8", "result:i32", "TCPSocket::close."),
+    command("TCP_ON_EVENT", 0x31, "handle:u8 mode:u8", "result:i32",
+            "Event callback form, as UDP_ON_EVENT.  Events are reported as TCP_EVENT."),
+    command("TCP_STREAM", 0x32, "handle:u8 mode:u8 count:u32", "result:i32",
+            "Device-side data mover in the socket's own callback: mode 0 = off, 1 = echo, "
+            "2 = sink (count and SHA-256 what arrives), 3 = source (send count bytes of the "
+            "pattern i % 251, then close)."),
+    command("TCP_STREAM_STATUS", 0x33, "handle:u8", "rx_bytes:u32 tx_bytes:u32 sha256:bytes",
+            "Bytes moved by the stream mode, and the SHA-256 of the bytes received."),
+    command("TCP_AUTO_ACCEPT", 0x34, "handle:u8 on:u8 stream:u8", "result:i32",
+            "The listener accepts inside its own ACCEPT callback, as a server does; each new "
+            "socket gets the member callback and the given stream mode (TCP_ACCEPTED event)."),
+    command("DNS_NEW", 0x35, "", "result:i32", "Create a DNSRequest; result is its handle."),
+    command("DNS_DELETE", 0x36, "handle:u8", "result:i32", "Destroy the DNSRequest."),
+    command("DNS_RESOLVE", 0x37, "handle:u8 host_form:u8 name:str", "result:i32",
+            "DNSRequest::resolve(const char*), or resolve(Host*) when host_form is 1."),
+    command("DNS_GET_RESULT", 0x38, "handle:u8", "result:i32 ip:ip4", "DNSRequest::getResult."),
+    command("DNS_CLOSE", 0x39, "handle:u8", "result:i32", "DNSRequest::close."),
+    command("DNS_ON_REPLY", 0x3A, "handle:u8 mode:u8", "result:i32",
+            "setOnReply form (1 = function, 2 = member; DNSRequest has no reset)."),
+    command("SVC_NEW", 0x3C, "owned:u8", "result:i32",
+            "Create a NetService (owned by the pool or not) that counts its polls."),
+    command("SVC_CLOSE", 0x3D, "handle:u8 from_poll:u8", "result:i32",
+            "Call the service's close() now, or from inside its own next poll()."),
+    command("SVC_STATUS", 0x3E, "handle:u8", "alive:u8 polls:u32 net_polls:u32",
+            "Whether the object still exists, its poll count, and Net::poll()'s count."),
+    command("SVC_DELETE", 0x3F, "handle:u8", "result:i32", "delete the service (unowned ones)."),
 )
 
 EVENTS: tuple[Event, ...] = (
@@ -132,6 +177,15 @@ EVENTS: tuple[Event, ...] = (
           "The agent started (after power-on or reset)."),
     event("UDP_EVENT", 0x41, "handle:u8 event:u8 mode:u8",
           "A UDPSocket callback ran: event = UDPSocketEvent, mode = which callback form."),
+    event("TCP_EVENT", 0x42, "handle:u8 event:u8 mode:u8",
+          "A TCPSocket callback ran: event = TCPSocketEvent."),
+    event("TCP_ACCEPTED", 0x43, "listener:u8 new_handle:i32 result:i32 ip:ip4 port:u16",
+          "Auto-accept: accept() ran inside the listener's callback."),
+    event("DNS_REPLY", 0x44, "handle:u8 reply:u8 ip:ip4 host_ip:ip4 mode:u8",
+          "A DNSRequest reply callback ran: reply = DNSReply, ip = getResult(), host_ip = "
+          "the Host's address for the Host form."),
+    event("SVC_DELETED", 0x45, "handle:u8 polls:u32",
+          "A NetService's destructor ran (polls = how often it was polled)."),
 )
 
 ERROR_CODE = 0xFF
@@ -161,6 +215,21 @@ UDPSOCKET_ERRORS = {
     "UDPSOCKET_INUSE": -65531, "UDPSOCKET_OK": 0,
 }
 UDPSOCKET_EVENTS = {"UDPSOCKET_READABLE": 0}
+TCPSOCKET_ERRORS = {
+    "TCPSOCKET_SETUP": -65534, "TCPSOCKET_TIMEOUT": -65533, "TCPSOCKET_IF": -65532,
+    "TCPSOCKET_MEM": -65531, "TCPSOCKET_INUSE": -65530, "TCPSOCKET_EMPTY": -65529,
+    "TCPSOCKET_RST": -65528, "TCPSOCKET_OK": 0,
+}
+TCPSOCKET_EVENTS = {
+    "TCPSOCKET_CONNECTED": 0, "TCPSOCKET_ACCEPT": 1, "TCPSOCKET_READABLE": 2,
+    "TCPSOCKET_WRITEABLE": 3, "TCPSOCKET_CONTIMEOUT": 4, "TCPSOCKET_CONRST": 5,
+    "TCPSOCKET_CONABRT": 6, "TCPSOCKET_ERROR": 7, "TCPSOCKET_DISCONNECTED": 8,
+}
+DNS_ERRORS = {
+    "DNS_SETUP": -65534, "DNS_IF": -65533, "DNS_MEM": -65532, "DNS_INUSE": -65531,
+    "DNS_PROCESSING": -65530, "DNS_OK": 0,
+}
+DNS_REPLIES = {"DNS_PRTCL": 0, "DNS_NOTFOUND": 1, "DNS_ERROR": 2, "DNS_FOUND": 3}
 ETHERNET_ERRORS = {"ETH_TIMEOUT": -65534, "ETH_OK": 0}
 
 

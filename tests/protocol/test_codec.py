@@ -11,7 +11,7 @@ def test_request_round_trip():
 
 
 def test_negative_results_survive():
-    body = codec.encode_message(definition.COMMANDS[8].reply_code, 9, {"result": -65531})
+    body = codec.encode_message(codec.COMMANDS["UDP_BIND"].reply_code, 9, {"result": -65531})
     assert codec.decode_body(body)["result"] == -65531
 
 
@@ -31,7 +31,7 @@ def test_length_prefix_that_lies_is_an_error():
 
 def test_unknown_type_and_trailing_bytes():
     with pytest.raises(codec.CodecError, match="unknown message type"):
-        codec.decode_body(b"\x3e\x00\x00")
+        codec.decode_body(b"\x3b\x00\x00")  # 0x3b: no such request
     with pytest.raises(codec.CodecError, match="trailing"):
         codec.decode_body(codec.encode_request("HELLO", 1) + b"x")
 
