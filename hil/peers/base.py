@@ -10,6 +10,8 @@ implement :meth:`Peer._open` and :meth:`Peer._on_readable`.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import select
 import socket
@@ -59,6 +61,8 @@ class Peer:
         self._wake_w: socket.socket | None = None
         self._stopping = False
         self.error: BaseException | None = None
+        self._timers: list = []          # heap of (due monotonic, seq, callable)
+        self._timer_seq = itertools.count()
 
     # -- to implement -----------------------------------------------------
     def _open(self) -> None:
@@ -100,6 +104,8 @@ class Peer:
             pass
         self._thread.join(5.0)
         self._thread = None
+        with self._lock:
+            self._timers.clear()
         self._close_sockets()
         for s in (self._wake_r, self._wake_w):
             s.close()
@@ -119,14 +125,57 @@ class Peer:
     def _run(self) -> None:
         try:
             while not self._stopping:
-                ready, _, _ = select.select([self._wake_r, *self.sockets], [], [])
+                ready, _, _ = select.select([self._wake_r, *self.sockets], [], [],
+                                            self._timer_timeout())
                 for s in ready:
-                    if s is self._wake_r or self._stopping:
+                    if s is self._wake_r:
+                        self._drain_wake()
+                        continue
+                    if self._stopping:
                         continue
                     self._on_readable(s)
+                if not self._stopping:
+                    self._run_timers()
         except BaseException as e:  # keep it for the test, and log it
             self.error = e
             self.logger.exception("%s peer stopped on error", self.name)
+
+    # -- timers (run in the peer thread) ----------------------------------
+    def call_later(self, delay: float, fn: Callable[[], object]) -> None:
+        """Run fn() in the peer thread after delay seconds (a delayed reply, a periodic send)."""
+        with self._lock:
+            heapq.heappush(self._timers, (time.monotonic() + max(0.0, delay), next(self._timer_seq), fn))
+        self._wake()
+
+    def _wake(self) -> None:
+        w = self._wake_w
+        if w is not None and threading.current_thread() is not self._thread:
+            try:
+                w.send(b"t")
+            except OSError:
+                pass
+
+    def _drain_wake(self) -> None:
+        try:
+            self._wake_r.setblocking(False)
+            while self._wake_r.recv(512):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def _timer_timeout(self) -> float | None:
+        with self._lock:
+            if not self._timers:
+                return None
+            return max(0.0, self._timers[0][0] - time.monotonic())
+
+    def _run_timers(self) -> None:
+        while True:
+            with self._lock:
+                if not self._timers or self._timers[0][0] > time.monotonic():
+                    return
+                _, _, fn = heapq.heappop(self._timers)
+            fn()
 
     # -- the exchange log -------------------------------------------------
     def record(self, direction: str, peer: tuple | None, data: bytes = b"", note: str = "") -> Exchange:
