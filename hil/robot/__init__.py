@@ -18,6 +18,7 @@ from robotlibcore import DynamicCore
 from ..bench import Bench, BenchConfig
 from .board import BoardKeywords
 from .network import NetworkKeywords
+from .services import ServiceKeywords
 from .udp import UdpKeywords
 
 __version__ = "0.1.0"
@@ -63,7 +64,8 @@ class NetBench(DynamicCore):
         self._workdir = workdir or os.environ.get("HIL_WORKDIR")
         self._bench: Bench | None = None
         self.cleanups: list = []  # callables run at the end of each test
-        super().__init__([BoardKeywords(self), NetworkKeywords(self), UdpKeywords(self)])
+        super().__init__([BoardKeywords(self), NetworkKeywords(self), UdpKeywords(self),
+                          ServiceKeywords(self)])
 
     # -- shared state for the components ---------------------------------------------------
 
