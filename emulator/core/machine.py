@@ -51,6 +51,7 @@ class Machine:
         self.board = board
         self.image_path = image_path
         self.idle_mode = idle
+        self.skip_grace_s = 0.003   # see _idle()
         self.slice_max = max(_SLICE_MIN, int(slice_count))
         self.short_frames = short_frames
         self.clock = BoardClock()
@@ -325,7 +326,12 @@ class Machine:
         self.state = "idle"
         self._flush_host()
         if self.idle_mode == "skip":
-            if self.reactor.poll(0):
+            # A host peer answering the guest needs a moment (kernel, Python): wait a short
+            # grace period of real time for input before jumping over the idle stretch.
+            grace = self.skip_grace_s
+            if deadline is not None:
+                grace = min(grace, self.clock.wall_delay_ns(deadline) / 1e9)
+            if self.reactor.poll(max(grace, 0.0)):
                 return
             if deadline is not None:
                 self.clock.skip_to(deadline)
@@ -505,6 +511,17 @@ class Machine:
             self.stop_requested = True
             self.exit_code = 0
             return {"ok": True}
+        if cmd == "idle":
+            mode = req.get("mode")
+            if mode not in ("realtime", "skip"):
+                return {"ok": False, "error": 'idle needs "mode": "realtime"|"skip"'}
+            grace = req.get("grace_us")
+            if grace is not None:
+                if not isinstance(grace, (int, float)) or grace < 0:
+                    return {"ok": False, "error": '"grace_us" must be a number >= 0'}
+                self.skip_grace_s = grace / 1e6
+            self.idle_mode = mode
+            return {"ok": True, "mode": mode}
         if cmd == "pause":
             self.clock.pause()
             return {"ok": True}
