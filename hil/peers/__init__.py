@@ -1,8 +1,9 @@
 """Protocol peers started per test on the bench network (see :mod:`hil.peers.base`)."""
 
-from . import dnsraw
+from . import dhcpmsg, dnsraw
 from .base import Exchange, Peer, PeerError
+from .dhcp import DhcpRecord, DhcpServer
 from .dns import DnsQuery, DnsServer
 from .echo import UdpEchoPeer
 
-__all__ = ["DnsQuery", "DnsServer", "Exchange", "Peer", "PeerError", "UdpEchoPeer", "dnsraw"]
+__all__ = ["DhcpRecord", "DhcpServer", "dhcpmsg", "DnsQuery", "DnsServer", "Exchange", "Peer", "PeerError", "UdpEchoPeer", "dnsraw"]
