@@ -111,7 +111,7 @@ def cmd_test(args, pytest_args: list[str]) -> int:
     import pytest
 
     Build(profile="default").build("agent")
-    return int(pytest.main([str(REPO / "tests")] + pytest_args))
+    return int(pytest.main([str(REPO / "tests"), str(REPO / "suites")] + pytest_args))
 
 
 def cmd_bench(args) -> int:

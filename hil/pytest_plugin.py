@@ -10,6 +10,11 @@ Fixtures:
   udp_socket    factory: ``udp_socket()`` -> a board UDPSocket deleted after the test
   host_udp      factory: ``host_udp(port=0)`` -> a host UDP socket on the bench network
 
+Robot suites run under pytest too: a ``.robot`` file given to pytest (or found under a
+collected folder, e.g. ``suites/``) becomes one pytest item per Robot test case.  The file
+runs once, in-process, through Robot Framework itself; each item reports its test's status
+and message.  These items are marked ``hil`` and ``robot``.
+
 Tests that need a board are marked ``hil``; ``-m "not hil"`` runs the rest alone.
 """
 
@@ -36,6 +41,89 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "hil: the test needs a board on the bench")
+    config.addinivalue_line("markers", "robot: a Robot Framework test case run through pytest")
+
+
+# -- Robot suites as pytest items -----------------------------------------------------------
+
+def pytest_collect_file(parent, file_path):
+    if file_path.suffix == ".robot":
+        return RobotFile.from_parent(parent, path=file_path)
+    return None
+
+
+class RobotFile(pytest.File):
+    """One .robot file: collected into its test cases, run once when the first one runs."""
+
+    def collect(self):
+        from robot.api import TestSuiteBuilder
+
+        try:
+            suite = TestSuiteBuilder().build(str(self.path))
+        except Exception as exc:  # noqa: BLE001 - a broken file is one collection error
+            raise self.CollectError(f"{self.path}: {exc}") from None
+        for test in suite.all_tests:
+            item = RobotItem.from_parent(self, name=test.name)
+            item.add_marker("hil")
+            item.add_marker("robot")
+            for tag in test.tags:
+                item.user_properties.append(("robot_tag", str(tag)))
+            yield item
+
+    def results(self) -> dict:
+        if not hasattr(self, "_results"):
+            self._results = self._run()
+        return self._results
+
+    def _run(self) -> dict:
+        import robot
+        from robot.api import ExecutionResult
+
+        config = self.config
+        workdir = Path(config.getoption("--hil-workdir") or
+                       config._tmp_path_factory.mktemp("robot"))  # noqa: SLF001
+        out = workdir / self.path.stem
+        out.mkdir(parents=True, exist_ok=True)
+        env = {"HIL_WORKDIR": str(out / "bench")}
+        if config.getoption("--hil-bench"):
+            env["HIL_BENCH"] = str(Path(config.getoption("--hil-bench")).resolve())
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            robot.run(str(self.path), outputdir=str(out), output="output.xml", log="log.html",
+                      report="NONE", console="none")
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        result = ExecutionResult(str(out / "output.xml"))
+        found = {t.name: (t.status, t.message) for t in result.suite.all_tests}
+        found["__log__"] = str(out / "log.html")
+        return found
+
+
+class RobotItem(pytest.Item):
+    def runtest(self):
+        results = self.parent.results()
+        status, message = results.get(self.name, ("FAIL", "the test did not run"))
+        if status == "SKIP":
+            pytest.skip(message or "skipped by Robot")
+        if status != "PASS":
+            raise RobotTestFailed(f"{message}\n(Robot log: {results['__log__']})")
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, RobotTestFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"robot: {self.name}"
+
+
+class RobotTestFailed(Exception):
+    pass
 
 
 @pytest.fixture(scope="session")
