@@ -169,6 +169,14 @@ bool handle_core(uint8_t type, uint16_t id, proto::Reader& r) {
         send_msg(id, a);
         return true;
     }
+    case proto::MSG_TIME: {
+        proto::TimeReq q;
+        if (!parse(r, id, q)) return true;
+        proto::TimeReply a;
+        a.now_us = board::micros();
+        send_msg(id, a);
+        return true;
+    }
     case proto::MSG_SPIN: {
         proto::SpinReq q;
         if (!parse(r, id, q)) return true;

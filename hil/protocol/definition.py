@@ -104,6 +104,7 @@ COMMANDS: tuple[Command, ...] = (
             "Device counters, u32 each, in the order of STAT_NAMES."),
     command("SPIN", 0x06, "iterations:u32", "elapsed_us:u64",
             "Run a fixed compute loop (4 instructions per iteration) and time it."),
+    command("TIME", 0x07, "", "now_us:u64", "The board time now (microseconds since reset)."),
     command("NET_STATIC", 0x10, "ip:ip4 netmask:ip4 gateway:ip4 dns:ip4 mac:mac",
             "result:i32 ip:ip4 mac:mac",
             "Create the EthernetNetIf with a static address (mac 00:00:00:00:00:00 = the "
