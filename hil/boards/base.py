@@ -8,6 +8,7 @@ console and the LEDs.  Where a board is in its life is an explicit state.
 from __future__ import annotations
 
 import abc
+import contextlib
 import enum
 from pathlib import Path
 from typing import Optional
@@ -58,6 +59,17 @@ class Board(abc.ABC):
     @abc.abstractmethod
     def leds(self) -> list[bool]:
         """LED1..LED4 as the board shows them right now."""
+
+    @contextlib.contextmanager
+    def skipping_idle_time(self):
+        """Inside this block the board's idle stretches may pass faster than real time
+        (the emulator jumps its clock to the next timer); a real board just runs.  Use it
+        while waiting for a board-side timeout that no host peer takes part in."""
+        yield
+
+    def board_time_us(self) -> int:
+        """The board's clock now (microseconds since reset)."""
+        return self.require_ready().request("TIME")["now_us"]
 
     def inject_frame(self, frame: bytes, fcs: str = "good") -> str:
         """Deliver one frame to the board's MAC exactly as given: a runt stays a runt,

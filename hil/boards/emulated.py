@@ -7,6 +7,7 @@ Ethernet link handed over as a file descriptor.  Nothing here imports ``emulator
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -191,6 +192,17 @@ class EmulatedBoard(Board):
 
     def leds(self) -> list[bool]:
         return [bool(x) for x in self.status()["leds"]]
+
+    @contextlib.contextmanager
+    def skipping_idle_time(self):
+        if not self.control:
+            raise BoardError(f"board {self.name} is not running")
+        self.control.call("idle", mode="skip")
+        try:
+            yield
+        finally:
+            if self.control:
+                self.control.call("idle", mode=self.idle)
 
     def inject_frame(self, frame: bytes, fcs: str = "good") -> str:
         if not self.control:

@@ -17,6 +17,7 @@ from robotlibcore import DynamicCore
 
 from ..bench import Bench, BenchConfig
 from .board import BoardKeywords
+from .dns import DnsKeywords
 from .network import NetworkKeywords
 from .services import ServiceKeywords
 from .udp import UdpKeywords
@@ -65,7 +66,7 @@ class NetBench(DynamicCore):
         self._bench: Bench | None = None
         self.cleanups: list = []  # callables run at the end of each test
         super().__init__([BoardKeywords(self), NetworkKeywords(self), UdpKeywords(self),
-                          ServiceKeywords(self)])
+                          ServiceKeywords(self), DnsKeywords(self)])
 
     # -- shared state for the components ---------------------------------------------------
 

@@ -8,7 +8,8 @@ from ..console import ConsoleTimeout
 from ..protocol import definition
 
 _CONTRACT = {**definition.UDPSOCKET_ERRORS, **definition.UDPSOCKET_EVENTS,
-             **definition.ETHERNET_ERRORS}
+             **definition.ETHERNET_ERRORS, **definition.TCPSOCKET_ERRORS,
+             **definition.TCPSOCKET_EVENTS, **definition.DNS_ERRORS, **definition.DNS_REPLIES}
 
 
 class BoardKeywords:
