@@ -137,6 +137,7 @@ class DnsKeywords:
 
     @keyword("No DNS Reply Should Arrive")
     def no_dns_reply_should_arrive(self, req: DNSRequest, timeout: float = 0.5):
+        """Fail if the request's reply callback runs within ``timeout`` seconds."""
         try:
             r = req.wait_reply(float(timeout))
         except AgentTimeout:
@@ -151,6 +152,7 @@ class DnsKeywords:
 
     @keyword("Close DNS Request")
     def close_dns_request(self, req: DNSRequest) -> int:
+        """``DNSRequest::close()``; returns its ``DNSRequestErr``."""
         return req.close()
 
     @keyword("Board Time")

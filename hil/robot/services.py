@@ -46,6 +46,7 @@ class ServiceKeywords:
 
     @keyword("NetService Should Be Alive")
     def netservice_should_be_alive(self, svc: NetServiceProbe):
+        """Fail if the service object was deleted; returns its poll count."""
         st = svc.status()
         if not st.alive:
             raise AssertionError("the service was deleted")
