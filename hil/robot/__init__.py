@@ -17,6 +17,8 @@ from robotlibcore import DynamicCore
 
 from ..bench import Bench, BenchConfig
 from .board import BoardKeywords
+from .capture import CaptureKeywords
+from .dhcp import DhcpKeywords
 from .dns import DnsKeywords
 from .network import NetworkKeywords
 from .services import ServiceKeywords
@@ -66,7 +68,8 @@ class NetBench(DynamicCore):
         self._bench: Bench | None = None
         self.cleanups: list = []  # callables run at the end of each test
         super().__init__([BoardKeywords(self), NetworkKeywords(self), UdpKeywords(self),
-                          ServiceKeywords(self), DnsKeywords(self)])
+                          ServiceKeywords(self), DnsKeywords(self), DhcpKeywords(self),
+                          CaptureKeywords(self)])
 
     # -- shared state for the components ---------------------------------------------------
 

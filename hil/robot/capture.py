@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ..capture import Capture
+
+IGMP_TYPES = {"report": 0x16, "leave": 0x17, "query": 0x11, "v1report": 0x12}
+
+
+class CaptureKeywords:
+    """A live capture of the bench network, for what only the wire shows (IGMP, ARP)."""
+
+    def __init__(self, lib):
+        self.lib = lib
+        self.capture: Capture | None = None
+
+    @keyword("Start Capture")
+    def start_capture(self):
+        """Capture every frame on the bench bridge from now until the test ends."""
+        cap = Capture(self.lib.bench.net)
+        self.capture = cap
+
+        def stop():
+            cap.stop()
+            logger.info(f"capture: {len(cap.frames)} frames")
+            if self.capture is cap:
+                self.capture = None
+        self.lib.cleanups.append(stop)
+
+    def _cap(self) -> Capture:
+        if self.capture is None:
+            raise AssertionError("no capture is running: use Start Capture first")
+        return self.capture
+
+    @keyword("Wait For IGMP")
+    def wait_for_igmp(self, kind: str, group: str, timeout: float = 3.0, source: str | None = None):
+        """Wait for an IGMP ``report`` / ``leave`` / ``query`` about ``group`` on the wire.
+
+        Checks what RFC 2236 asks of a host's messages: IP TTL 1 and the Router Alert
+        option.  Returns the frame's IP destination."""
+        want = IGMP_TYPES[kind.lower()]
+        ip_src = source or self.lib.bench.board().ip
+
+        def match(f):
+            g, ip = f.igmp(), f.ipv4()
+            return g and g[0] == want and g[1] == group and (kind == "query" or ip[0] == ip_src)
+
+        f = self._cap().wait_for(match, float(timeout))
+        if f is None:
+            raise AssertionError(f"no IGMP {kind} for {group} from {ip_src} within {timeout} s")
+        typ, grp, dst, ttl, ra = f.igmp()
+        if kind != "query" and (ttl != 1 or not ra):
+            raise AssertionError(f"IGMP {kind} with TTL {ttl} and router alert {ra}")
+        logger.info(f"IGMP {kind} for {grp} to {dst}")
+        return dst
+
+    @keyword("No IGMP Should Be Sent")
+    def no_igmp_should_be_sent(self, kind: str, group: str, timeout: float = 1.0):
+        """Fail if the board sends an IGMP ``kind`` for ``group`` within ``timeout``."""
+        try:
+            self.wait_for_igmp(kind, group, timeout)
+        except AssertionError:
+            return
+        raise AssertionError(f"the board sent an IGMP {kind} for {group}")
+
+    @keyword("Count IGMP")
+    def count_igmp(self, kind: str, group: str) -> int:
+        """IGMP ``kind`` messages for ``group`` the board has sent since `Start Capture`."""
+        want, src = IGMP_TYPES[kind.lower()], self.lib.bench.board().ip
+        return sum(1 for f in self._cap().frames
+                   if (g := f.igmp()) and g[0] == want and g[1] == group and f.ipv4()[0] == src)
+
+    @keyword("Send IGMP Query From Host")
+    def send_igmp_query_from_host(self, group: str = "0.0.0.0", max_resp_ds: int = 10):
+        """Put an IGMPv2 query on the wire (general when ``group`` is 0.0.0.0)."""
+        import socket
+        import struct
+
+        from .network import _csum
+
+        igmp = struct.pack("!BBH4s", 0x11, int(max_resp_ds), 0, socket.inet_aton(group))
+        igmp = igmp[:2] + struct.pack("!H", _csum(igmp)) + igmp[4:]
+        dst = "224.0.0.1" if group == "0.0.0.0" else group
+        src = self.lib.bench.host_ip
+        ip = struct.pack("!BBHHHBBH4s4s", 0x46, 0, 24 + len(igmp), 0, 0, 1, 2, 0,
+                         socket.inet_aton(src), socket.inet_aton(dst)) + b"\x94\x04\x00\x00"
+        ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+        d = socket.inet_aton(dst)
+        mac = bytes([0x01, 0x00, 0x5E, d[1] & 0x7F, d[2], d[3]])
+        raw = self.lib.bench.net.raw_socket()
+        try:
+            raw.send(mac + bytes.fromhex("02005e000001") + b"\x08\x00" + ip + igmp)
+        finally:
+            raw.close()
+
+    @keyword("Wait For Gratuitous ARP")
+    def wait_for_gratuitous_arp(self, ip: str, timeout: float = 3.0):
+        """Wait for an ARP announcing ``ip`` (sender = target = ``ip``)."""
+        f = self._cap().wait_for(lambda f: (a := f.arp()) and a[1] == ip and a[2] == ip,
+                                 float(timeout))
+        if f is None:
+            raise AssertionError(f"no gratuitous ARP for {ip} within {timeout} s")
