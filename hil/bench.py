@@ -168,6 +168,27 @@ class Bench:
         self.configure_network(board, t)
         return board
 
+    def add_board(self, name: str, image: str, profile: str = "default", agent: bool = False,
+                  idle: str = "realtime") -> Board:
+        """Start one more emulated board running ``image`` (an application image by default:
+        no agent, seen through its console and the network)."""
+        if name in self.boards:
+            raise BenchConfigError(f"a board named {name!r} is already on the bench")
+        t = TargetConfig(name=name, driver="emulated", image=image, profile=profile, idle=idle)
+        self.start()
+        from .boards.emulated import EmulatedBoard
+
+        board = EmulatedBoard(name, self.image_path(t), self.workdir / name, net=self.net,
+                              idle=idle, agent=agent)
+        self.boards[name] = board
+        board.start()
+        return board
+
+    def remove_board(self, name: str):
+        board = self.boards.pop(name, None)
+        if board:
+            board.stop()
+
     def configure_network(self, board: Board, t: TargetConfig):
         mac = "00:00:00:00:00:00" if t.mac == "board" else t.mac
         reply = board.require_ready().request(

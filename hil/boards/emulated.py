@@ -60,7 +60,8 @@ class EmulatedBoard(Board):
     """An LPC1768 emulator process running ``image``, its Ethernet on the bench network."""
 
     def __init__(self, name: str, image: Path, workdir: Path, net=None, index: int = 0,
-                 idle: str = "realtime", pcap: bool = True, boot_timeout: float = 10.0):
+                 idle: str = "realtime", pcap: bool = True, boot_timeout: float = 10.0,
+                 agent: bool = True):
         super().__init__(name, workdir)
         self.image = Path(image)
         self.net = net
@@ -74,6 +75,7 @@ class EmulatedBoard(Board):
         self._stderr_path = self.workdir / f"{name}.emulator.log"
         self._link_fd: Optional[int] = None
         self.boot_s: Optional[float] = None  # process start -> agent answered
+        self.has_agent = agent  # False: an application image, seen only through its console
 
     @property
     def serial_url(self) -> str:
@@ -124,7 +126,8 @@ class EmulatedBoard(Board):
         self.agent = AgentClient(self._serial_url, console=self.console, name=self.name)
         self.control.call("resume")
         try:
-            self.agent.hello(attempts=int(self.boot_timeout / 0.25))
+            if self.has_agent:
+                self.agent.hello(attempts=int(self.boot_timeout / 0.25))
         except AgentError as exc:
             self._check_exit()
             self.stop()
@@ -214,7 +217,8 @@ class EmulatedBoard(Board):
         agent.discard_events()
         self.state = BoardState.BOOTING
         self.control.call("reset")
-        agent.hello(attempts=int(self.boot_timeout / 0.25))
+        if self.has_agent:
+            agent.hello(attempts=int(self.boot_timeout / 0.25))
         self.state = BoardState.READY
 
     def evidence(self) -> dict:

@@ -5,5 +5,9 @@ from .base import Exchange, Peer, PeerError
 from .dhcp import DhcpRecord, DhcpServer
 from .dns import DnsQuery, DnsServer
 from .echo import UdpEchoPeer
+from .tcp import (TcpAcceptor, TcpChargenServer, TcpConnLog, TcpDaytimeServer, TcpDiscardServer,
+                  TcpEchoServer, TcpServer, chargen_bytes, net_connect)
 
-__all__ = ["DhcpRecord", "DhcpServer", "dhcpmsg", "DnsQuery", "DnsServer", "Exchange", "Peer", "PeerError", "UdpEchoPeer", "dnsraw"]
+__all__ = ["DhcpRecord", "DhcpServer", "dhcpmsg", "DnsQuery", "DnsServer", "Exchange", "Peer", "PeerError", "UdpEchoPeer", "dnsraw",
+           "TcpAcceptor", "TcpChargenServer", "TcpConnLog", "TcpDaytimeServer", "TcpDiscardServer",
+           "TcpEchoServer", "TcpServer", "chargen_bytes", "net_connect"]

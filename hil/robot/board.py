@@ -32,6 +32,17 @@ class BoardKeywords:
         return b.ip
 
     @keyword
+    def start_board_with_image(self, image: str, name: str, profile: str = "default"):
+        """Start another emulated board running ``image`` (a name from firmware/images.json
+        such as ``udp_socket_example`` or ``echo_server``, or a path), with no agent: the
+        test sees it through its console (`Wait For Line On Uart` with ``name=``) and the
+        network.  It is powered off when the test ends."""
+        board = self.lib.bench.add_board(name, image, profile=profile)
+        self.lib.cleanups.append(lambda: self.lib.bench.remove_board(name))
+        logger.info(f"{name}: {image} ({profile}) on {board.serial_url}")
+        return name
+
+    @keyword
     def stop_board(self, name: str | None = None):
         """Power the board off; the next keyword that needs it starts it again."""
         bench = self.lib.bench
