@@ -22,6 +22,7 @@ from .dhcp import DhcpKeywords
 from .dns import DnsKeywords
 from .network import NetworkKeywords
 from .services import ServiceKeywords
+from .tcp import TcpKeywords
 from .udp import UdpKeywords
 
 __version__ = "0.1.0"
@@ -69,7 +70,7 @@ class NetBench(DynamicCore):
         self.cleanups: list = []  # callables run at the end of each test
         super().__init__([BoardKeywords(self), NetworkKeywords(self), UdpKeywords(self),
                           ServiceKeywords(self), DnsKeywords(self), DhcpKeywords(self),
-                          CaptureKeywords(self)])
+                          CaptureKeywords(self), TcpKeywords(self)])
 
     # -- shared state for the components ---------------------------------------------------
 
