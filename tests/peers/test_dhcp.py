@@ -245,7 +245,7 @@ def test_unicast_offer_to_a_board_without_broadcast_flag(net, board_link):
         assert o.type_name == "OFFER" and o.xid == 0xABCD and o.host_name == "lpc1768"
         rx = dhcp.messages(direction="rx")[0]
         assert rx.peer == ("0.0.0.0", 68) and rx.host_name == "lpc1768"
-        assert "chaddr to 192.0.2.100 at 02:00:00:00:00:10" in dhcp.messages("OFFER")[0].note
+        assert "chaddr to 192.0.2.100 at 02:00:00:00:00:10" in dhcp.wait_message("OFFER", "tx")[0].note
         # NAKs are always broadcast
         dhcp.nak_next()
         req = DhcpMessage(xid=0xABCE, chaddr=bmac, options=[(53, b"\x03"), (50, socket.inet_aton(o.yiaddr)),
