@@ -66,6 +66,33 @@ class NetworkKeywords:
         logger.info(f"injected {len(frame)} bytes (fcs {fcs}): {outcome}")
         return outcome
 
+    @keyword("Send SYN Flood To Board")
+    def send_syn_flood_to_board(self, port: int, count: int = 10000, ping_every: int = 1000,
+                                name: str | None = None) -> list:
+        """Send ``count`` TCP SYNs to the board's ``port`` from a host that never answers
+        (192.0.2.250, random source ports), pinging the board every ``ping_every`` SYNs.
+        Returns the ping round-trip times (ms); fails if a ping goes unanswered."""
+        import random
+
+        board = self.lib.bench.board(name or None)
+        raw = self.lib.bench.net.raw_socket()
+        rnd = random.Random(1)
+        rtts = []
+        try:
+            for i in range(int(count)):
+                raw.send(tcp_frame(board.mac, "02:00:5e:00:00:fa", "192.0.2.250", board.ip,
+                                   rnd.randrange(1024, 65535), int(port),
+                                   rnd.getrandbits(32), 0x02))
+                if (i + 1) % int(ping_every) == 0:
+                    r = self.lib.bench.net.ping(board.ip, count=1, timeout=2.0)[0]
+                    if r is None:
+                        raise AssertionError(f"ping unanswered after {i + 1} SYNs")
+                    rtts.append(round(r * 1000, 3))
+        finally:
+            raw.close()
+        logger.info(f"{count} SYNs sent; pings during the flood: {rtts} ms")
+        return rtts
+
     @keyword("Build UDP Frame To Board")
     def build_udp_frame_to_board(self, payload: bytes | str, dst_port: int, src_port: int = 40000,
                                  corrupt: str = "none", name: str | None = None) -> bytes:
@@ -78,6 +105,19 @@ class NetworkKeywords:
             payload = payload.encode()
         return udp_frame(board.mac, "02:00:5e:00:00:01", self.lib.bench.host_ip, board.ip,
                          int(src_port), int(dst_port), payload, corrupt)
+
+
+def tcp_frame(dst_mac: str, src_mac: str, src_ip: str, dst_ip: str, sport: int, dport: int,
+              seq: int, flags: int, payload: bytes = b"", ack: int = 0, window: int = 8192) -> bytes:
+    """An Ethernet/IPv4/TCP frame with correct checksums (flags: 0x02 SYN, 0x10 ACK, ...)."""
+    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
+    sip, dip = socket.inet_aton(src_ip), socket.inet_aton(dst_ip)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, window, 0, 0) + payload
+    pseudo = sip + dip + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", _csum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, sip, dip)
+    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    return mac(dst_mac) + mac(src_mac) + b"\x08\x00" + ip + tcp
 
 
 def _csum(data: bytes) -> int:
