@@ -23,7 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "igmp.h"
 #include "ipaddr.h"
+#include "ipfrag.h"
 #include "netcfg.h"
 #include "netif.h"
 
@@ -59,6 +61,15 @@ public:
     virtual int ipOutput(const IpAddr& dst, uint8_t proto, const uint8_t* hdr, int hlen,
                          const void* data, int dlen);
     virtual bool isUp() const { return m_up; }
+    // Internal: ipOutput with a TTL and IP options (IGMP); datagrams larger than the MTU are
+    // fragmented (ipfrag.h).
+    int ipOutputOpt(const IpAddr& dst, uint8_t proto, uint8_t ttl, const uint8_t* opts, int optLen,
+                    const uint8_t* hdr, int hlen, const void* data, int dlen);
+    // Internal: multicast membership (NetIf), IGMP state and reassembly (tests).
+    virtual bool igmpJoin(const IpAddr& group);
+    virtual void igmpLeave(const IpAddr& group);
+    const NetIgmp& igmp() const { return m_igmp; }
+    const NetReasm& reasm() const { return m_reasm; }
 
 private:
     void init();
@@ -74,6 +85,9 @@ private:
     void arpClear();
     int sendFrame(const uint8_t* dstMac, uint16_t type, int payloadLen);
     int resolveAndSend(uint32_t nextHop, int ipLen);
+    int arpHold(uint32_t nextHop, uint8_t* packet, int ipLen);
+    int sendFragments(const uint8_t* mac, const uint8_t* tmpl, int ihl, const uint8_t* p1, int n1,
+                      const uint8_t* p2, int n2);
 
     struct ArpEntry {
         uint64_t expires;    // board time the entry is forgotten
@@ -98,4 +112,6 @@ private:
     bool m_dhcp;
     bool m_up;
     bool m_customMac;
+    NetIgmp m_igmp;
+    NetReasm m_reasm;
 };

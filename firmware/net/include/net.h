@@ -33,7 +33,7 @@ struct NetStats {
     uint32_t ip_bad_header;        // bad version/IHL/lengths (incl. total length > frame)
     uint32_t ip_bad_checksum;      // header checksum wrong
     uint32_t ip_not_for_us;        // destination is not this host
-    uint32_t ip_fragments_dropped; // fragments (reassembly comes later)
+    uint32_t ip_fragments_dropped; // fragments dropped (see the reassembly counters below)
     uint32_t ip_unknown_proto;     // protocol other than ICMP/UDP
     uint32_t ip_tx;                // packets sent or queued for ARP
     uint32_t ip_no_route;          // send: no route (no gateway for an off-link address)
@@ -48,6 +48,15 @@ struct NetStats {
     uint32_t udp_no_port;          // no socket bound to the destination port
     uint32_t udp_queue_full;       // socket queue (or receive memory) full: dropped
     uint32_t udp_tx;
+    // IP fragmentation and reassembly (ip_fragments_dropped above: fragments dropped as
+    // malformed or beyond the reassembly limits, or whose datagram was given up)
+    uint32_t ip_frag_tx;           // fragments sent (datagrams larger than the MTU)
+    uint32_t ip_reassembled;       // datagrams completed from fragments
+    uint32_t ip_reasm_timeout;     // incomplete datagrams freed after NETCFG_IPFRAG_TIMEOUT_MS
+    // IGMP
+    uint32_t igmp_rx;              // IGMP messages received
+    uint32_t igmp_bad;             // too short or checksum wrong: dropped
+    uint32_t igmp_tx;              // reports and leaves sent
 };
 
 class Net {

@@ -80,6 +80,37 @@
 // TTL of every IP packet sent (UDP_TTL, ICMP_TTL: 255).
 #define NETCFG_TTL 255
 
+// IGMPv2 (igmp.h): multicast groups an interface can be a member of, 224.0.0.1 included
+// (MEMP_NUM_IGMP_GROUP 8); one more join fails (UDPSOCKET_IF).  The repeat of the join
+// report comes after a random delay of at most NETCFG_IGMP_JOIN_DELAY_MS.
+#ifndef NETCFG_IGMP_GROUPS
+#define NETCFG_IGMP_GROUPS 8
+#endif
+#ifndef NETCFG_IGMP_JOIN_DELAY_MS
+#define NETCFG_IGMP_JOIN_DELAY_MS 500
+#endif
+
+// IP reassembly (ipfrag.h): datagrams reassembled at once, bytes held by all of them
+// (fragment data plus bookkeeping), and how long an incomplete datagram is kept.
+#if defined(NETCFG_PROFILE_LARGE) && NETCFG_PROFILE_LARGE
+#ifndef NETCFG_IPFRAG_SLOTS
+#define NETCFG_IPFRAG_SLOTS 4
+#endif
+#ifndef NETCFG_IPFRAG_BYTES
+#define NETCFG_IPFRAG_BYTES 32768
+#endif
+#else
+#ifndef NETCFG_IPFRAG_SLOTS
+#define NETCFG_IPFRAG_SLOTS 2
+#endif
+#ifndef NETCFG_IPFRAG_BYTES
+#define NETCFG_IPFRAG_BYTES (8 * 592)
+#endif
+#endif
+#ifndef NETCFG_IPFRAG_TIMEOUT_MS
+#define NETCFG_IPFRAG_TIMEOUT_MS 5000ul
+#endif
+
 #if NETCFG_MTU < 576 || NETCFG_MTU > 1500
 #error "NETCFG_MTU must be within 576..1500"
 #endif

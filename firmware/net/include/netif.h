@@ -41,6 +41,10 @@ public:
                          const void* data, int dlen) = 0;
     // Internal: true once setup() succeeded (packets are processed only then).
     virtual bool isUp() const = 0;
+    // Internal: multicast group membership, with a use count (UDP bind/close).  false: the
+    // group cannot be joined (no IGMP on this interface, or its group table is full).
+    virtual bool igmpJoin(const IpAddr& group);
+    virtual void igmpLeave(const IpAddr& group);
 
 protected:
     IpAddr m_ip;

@@ -18,7 +18,6 @@ enum : uint8_t { ARP_FREE = 0, ARP_PENDING = 1, ARP_STABLE = 2 };
 enum : uint16_t { ARP_REQUEST = 1, ARP_REPLY = 2 };
 const uint8_t kBroadcastMac[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 const uint8_t kZeroMac[6] = {0, 0, 0, 0, 0, 0};
-const uint32_t kAllHosts = 0xE0000001u;  // 224.0.0.1, always a member (as lwIP's igmp_start)
 NetStats& S = NetCore::stats;
 }  // namespace
 
@@ -33,7 +32,9 @@ EthernetNetIf::EthernetNetIf(const char* hostname)
       m_mac{0, 0, 0, 0, 0, 0},
       m_dhcp(true),
       m_up(false),
-      m_customMac(false) {
+      m_customMac(false),
+      m_igmp(this),
+      m_reasm() {
     memset(m_arp, 0, sizeof m_arp);
 }
 
@@ -48,7 +49,9 @@ EthernetNetIf::EthernetNetIf(IpAddr ip, IpAddr netmask, IpAddr gateway, IpAddr d
       m_mac{0, 0, 0, 0, 0, 0},
       m_dhcp(false),
       m_up(false),
-      m_customMac(false) {
+      m_customMac(false),
+      m_igmp(this),
+      m_reasm() {
     memset(m_arp, 0, sizeof m_arp);
     m_ip = ip;  // getIp() answers before setup(), as the original
 }
@@ -68,6 +71,8 @@ void EthernetNetIf::setHwAddr(const uint8_t mac[6]) {
 
 EthernetErr EthernetNetIf::setup(int timeout_ms) {
     m_up = false;
+    m_igmp.stop();
+    m_reasm.clear();
     arpClear();
     if (!m_customMac) board::mac_address(m_mac);
     // Static mode answers ETH_OK whatever the driver/link says (as the original); a driver
@@ -78,6 +83,7 @@ EthernetErr EthernetNetIf::setup(int timeout_ms) {
     if (!m_dhcp) {
         m_up = true;
         if (!m_ip.isNull()) arpSend(ARP_REQUEST, kBroadcastMac, kZeroMac, m_ip.toU32());  // gratuitous
+        m_igmp.start();  // (re-)report the groups joined so far
         return ETH_OK;
     }
 
@@ -99,6 +105,10 @@ uint64_t EthernetNetIf::nextTimerUs() const {
     if (!m_up) return 0;
     for (const ArpEntry& e : m_arp)
         if (e.state != ARP_FREE && (!best || e.expires < best)) best = e.expires;
+    uint64_t t = m_igmp.nextTimerUs();
+    if (t && (!best || t < best)) best = t;
+    t = m_reasm.nextTimerUs();
+    if (t && (!best || t < best)) best = t;
     return best;
 }
 
@@ -115,6 +125,12 @@ void EthernetNetIf::poll() {
                 memset(&e, 0, sizeof e);
             }
         }
+        // IGMP starts whenever the interface comes up (static setup() or DHCP), reports due.
+        if (!m_igmp.running()) m_igmp.start();
+        m_igmp.poll(now);
+        m_reasm.poll(now);
+    } else if (m_igmp.running()) {
+        m_igmp.stop();
     }
     for (int i = 0; i < NETCFG_RX_BUDGET; i++) {
         int n = board::eth::receive(m_rx, (int)sizeof m_rx);
@@ -204,9 +220,14 @@ void EthernetNetIf::arpUpdate(uint32_t ip, const uint8_t* mac, bool create) {
         int qlen = e.queuedLen;
         e.queued = NULL;
         e.queuedLen = 0;
-        memcpy(m_tx + ETH_HDR, q, (size_t)qlen);
+        if (qlen <= NETCFG_MTU) {
+            memcpy(m_tx + ETH_HDR, q, (size_t)qlen);
+            sendFrame(e.mac, ETHTYPE_IPV4, qlen);
+        } else {  // a datagram larger than the MTU waited whole: fragment it now
+            int ihl = (q[0] & 0x0F) * 4;
+            sendFragments(e.mac, q, ihl, q + ihl, qlen - ihl, NULL, 0);
+        }
         free(q);
-        sendFrame(e.mac, ETHTYPE_IPV4, qlen);
     }
 }
 
@@ -254,11 +275,17 @@ void EthernetNetIf::arpInput(int len) {
 int EthernetNetIf::resolveAndSend(uint32_t nextHop, int ipLen) {
     int i = arpFind(nextHop);
     if (i >= 0 && m_arp[i].state == ARP_STABLE) return sendFrame(m_arp[i].mac, ETHTYPE_IPV4, ipLen);
-    uint64_t now = board::micros();
-    bool fresh = i < 0;
     uint8_t* q = (uint8_t*)malloc((size_t)ipLen);
     if (!q) return NETOUT_MEM;
     memcpy(q, m_tx + ETH_HDR, (size_t)ipLen);
+    return arpHold(nextHop, q, ipLen);
+}
+
+// Hold the IP packet q (heap, ipLen bytes, taken over) until nextHop's MAC is known.
+int EthernetNetIf::arpHold(uint32_t nextHop, uint8_t* q, int ipLen) {
+    int i = arpFind(nextHop);
+    uint64_t now = board::micros();
+    bool fresh = i < 0;
     if (fresh) {
         i = arpAlloc(nextHop);
         m_arp[i].state = ARP_PENDING;
@@ -282,9 +309,36 @@ int EthernetNetIf::resolveAndSend(uint32_t nextHop, int ipLen) {
 
 int EthernetNetIf::ipOutput(const IpAddr& dst, uint8_t proto, const uint8_t* hdr, int hlen,
                             const void* data, int dlen) {
+    return ipOutputOpt(dst, proto, NETCFG_TTL, NULL, 0, hdr, hlen, data, dlen);
+}
+
+// Fragments of the datagram with header template tmpl (ihl bytes) and payload p1 then p2,
+// each at most NETCFG_MTU bytes, to mac.  Stops at the first fragment the driver refuses.
+int EthernetNetIf::sendFragments(const uint8_t* mac, const uint8_t* tmpl, int ihl,
+                                 const uint8_t* p1, int n1, const uint8_t* p2, int n2) {
+    uint8_t h[60];
+    uint8_t to[6];
+    memcpy(h, tmpl, (size_t)ihl);  // tmpl may live in m_tx, which each fragment overwrites
+    memcpy(to, mac, 6);
+    int err = NETOUT_OK;
+    for (int off = 0; off < n1 + n2;) {
+        int used = 0;
+        int len = ipfrag_build(m_tx + ETH_HDR, h, ihl, NETCFG_MTU, off, p1, n1, p2, n2, &used);
+        S.ip_frag_tx++;
+        err = sendFrame(to, ETHTYPE_IPV4, len);
+        if (err != NETOUT_OK) break;
+        off += used;
+    }
+    return err;
+}
+
+int EthernetNetIf::ipOutputOpt(const IpAddr& dst, uint8_t proto, uint8_t ttl, const uint8_t* opts,
+                               int optLen, const uint8_t* hdr, int hlen, const void* data,
+                               int dlen) {
     if (!m_up) return NETOUT_DOWN;
-    int ipLen = IP_HDR + hlen + dlen;
-    if (ipLen > NETCFG_MTU) return NETOUT_TOOBIG;  // fragmentation: later
+    int ihl = IP_HDR + optLen;
+    int ipLen = ihl + hlen + dlen;
+    if (optLen < 0 || optLen > 40 || (optLen & 3) || ipLen > 0xFFFF) return NETOUT_TOOBIG;
     uint32_t d = dst.toU32();
     uint32_t me = m_ip.toU32();
     uint32_t mask = m_netmask.toU32();
@@ -298,28 +352,42 @@ int EthernetNetIf::ipOutput(const IpAddr& dst, uint8_t proto, const uint8_t* hdr
     }
 
     uint8_t* ip = m_tx + ETH_HDR;
-    ip[0] = 0x45;
+    ip[0] = (uint8_t)(0x40 | (ihl / 4));
     ip[1] = 0;
     wr16(ip + 2, (uint16_t)ipLen);
     wr16(ip + 4, m_ipId++);
-    wr16(ip + 6, 0);  // no DF, offset 0 (send fragmentation will set these)
-    ip[8] = NETCFG_TTL;
+    wr16(ip + 6, 0);  // no DF, offset 0 (fragments get theirs in sendFragments)
+    ip[8] = ttl;
     ip[9] = proto;
     wr16(ip + 10, 0);
     wr32(ip + 12, me);
     wr32(ip + 16, d);
-    wr16(ip + 10, inet_fold(inet_sum(0, ip, IP_HDR)));
-    if (hlen) memcpy(ip + IP_HDR, hdr, (size_t)hlen);
-    if (dlen) memcpy(ip + IP_HDR + hlen, data, (size_t)dlen);
+    if (optLen) memcpy(ip + IP_HDR, opts, (size_t)optLen);
+    wr16(ip + 10, inet_fold(inet_sum(0, ip, (size_t)ihl)));
     S.ip_tx++;
 
-    if (bcast) return sendFrame(kBroadcastMac, ETHTYPE_IPV4, ipLen);
-    if (mcast) {
-        uint8_t mac[6] = {0x01, 0x00, 0x5E, (uint8_t)((d >> 16) & 0x7F), (uint8_t)(d >> 8),
-                          (uint8_t)d};
-        return sendFrame(mac, ETHTYPE_IPV4, ipLen);
+    uint8_t gmac[6] = {0x01, 0x00, 0x5E, (uint8_t)((d >> 16) & 0x7F), (uint8_t)(d >> 8),
+                       (uint8_t)d};
+    const uint8_t* to = bcast ? kBroadcastMac : mcast ? gmac : NULL;
+    if (ipLen <= NETCFG_MTU) {
+        if (hlen) memcpy(ip + ihl, hdr, (size_t)hlen);
+        if (dlen) memcpy(ip + ihl + hlen, data, (size_t)dlen);
+        return to ? sendFrame(to, ETHTYPE_IPV4, ipLen) : resolveAndSend(nextHop, ipLen);
     }
-    return resolveAndSend(nextHop, ipLen);
+    // Larger than the MTU: fragments straight from the caller's buffers when the MAC is
+    // known; otherwise the whole datagram waits for the ARP reply (one per entry, as any
+    // packet) and is fragmented when it is released.
+    if (!to) {
+        int i = arpFind(nextHop);
+        if (i >= 0 && m_arp[i].state == ARP_STABLE) to = m_arp[i].mac;
+    }
+    if (to) return sendFragments(to, ip, ihl, hdr, hlen, (const uint8_t*)data, dlen);
+    uint8_t* q = (uint8_t*)malloc((size_t)ipLen);
+    if (!q) return NETOUT_MEM;
+    memcpy(q, ip, (size_t)ihl);
+    if (hlen) memcpy(q + ihl, hdr, (size_t)hlen);
+    if (dlen) memcpy(q + ihl + hlen, data, (size_t)dlen);
+    return arpHold(nextHop, q, ipLen);
 }
 
 void EthernetNetIf::ipInput(int len) {
@@ -349,7 +417,7 @@ void EthernetNetIf::ipInput(int len) {
     bool subnetBcast = mask != 0xFFFFFFFFu && (dst & mask) == (me & mask) && (dst | mask) == 0xFFFFFFFFu;
     bool mcast = (dst >> 28) == 0xE;
     bool accept = (me != 0 && dst == me) || dst == 0xFFFFFFFFu || subnetBcast ||
-                  (mcast && (dst == kAllHosts || NetUdpSocket::groupJoined(IpAddr::fromU32(dst))));
+                  (mcast && m_igmp.isMember(dst));
     if (!accept) {
         S.ip_not_for_us++;
         return;
@@ -358,10 +426,14 @@ void EthernetNetIf::ipInput(int len) {
         S.ip_bad_header++;
         return;
     }
-    if (rd16(ip + 6) & 0x3FFF) {  // MF set or a non-zero offset
-        // Reassembly comes later; it will take the packet here.
-        S.ip_fragments_dropped++;
-        return;
+    uint8_t* whole = NULL;        // a reassembled datagram (heap), freed at the end
+    if (rd16(ip + 6) & 0x3FFF) {  // MF set or a non-zero offset: reassembly (ipfrag.h)
+        int wlen = 0;
+        whole = m_reasm.input(ip, ihl, total, board::micros(), &wlen);
+        if (!whole) return;
+        ip = whole;
+        ihl = IP_HDR;
+        total = wlen;
     }
     // Trust the source MAC of IP packets from on-link hosts we already know (lwIP's
     // ETHARP_TRUST_IP_MAC): refresh existing entries only.
@@ -370,9 +442,16 @@ void EthernetNetIf::ipInput(int len) {
     switch (ip[9]) {
         case NET_PROTO_ICMP: icmpInput(ip, ihl, total); break;
         case NET_PROTO_UDP: udpInput(ip, ihl, total); break;
+        case 2: m_igmp.input(ip, ihl, total); break;  // IGMP
         default: S.ip_unknown_proto++; break;
     }
+    free(whole);
 }
+
+// --- IGMP (igmp.h) -------------------------------------------------------------------------
+
+bool EthernetNetIf::igmpJoin(const IpAddr& group) { return m_igmp.join(group.toU32()); }
+void EthernetNetIf::igmpLeave(const IpAddr& group) { m_igmp.leave(group.toU32()); }
 
 // --- ICMP ----------------------------------------------------------------------------------
 

@@ -59,6 +59,8 @@ NetTcpSocket* NetIf::tcpSocket() { return NULL; }
 NetDnsRequest* NetIf::dnsRequest(const char*) { return NULL; }
 NetDnsRequest* NetIf::dnsRequest(Host*) { return NULL; }
 uint64_t NetIf::nextTimerUs() const { return 0; }
+bool NetIf::igmpJoin(const IpAddr&) { return false; }
+void NetIf::igmpLeave(const IpAddr&) {}
 
 // --- Net -----------------------------------------------------------------------------------
 

@@ -90,9 +90,18 @@ NetUdpSocketErr NetUdpSocket::bind(const Host& me) {
     if (m_closed || !m_hasPcb) return NETUDPSOCKET_MEM;
     int port = me.getPort();
     if (port < 0 || port > 0xFFFF) return NETUDPSOCKET_SETUP;
+    // A multicast address joins the group first (5.1; no room: NETUDPSOCKET_IF), then the
+    // port is bound.  Unlike the original, a failed port bind leaves the group again, and
+    // rebinding leaves the group of the previous bind.
+    IpAddr group = me.getIp().isMulticast() ? me.getIp() : IpAddr();
+    if (!group.isNull() && !(m_pIf && m_pIf->igmpJoin(group))) return NETUDPSOCKET_IF;
     NetUdpSocketErr err = bindPort((uint16_t)port);
-    if (err != NETUDPSOCKET_OK) return err;
-    m_group = me.getIp().isMulticast() ? me.getIp() : IpAddr();
+    if (err != NETUDPSOCKET_OK) {
+        if (!group.isNull()) m_pIf->igmpLeave(group);
+        return err;
+    }
+    if (!m_group.isNull() && m_pIf) m_pIf->igmpLeave(m_group);
+    m_group = group;
     return NETUDPSOCKET_OK;
 }
 
@@ -102,7 +111,7 @@ int NetUdpSocket::sendto(const char* buf, int len, Host* pHost) {
     int dport = pHost->getPort();
     if (dport < 0 || dport > 0xFFFF) return NETUDPSOCKET_SETUP;
     if (!m_pIf->isUp()) return NETUDPSOCKET_SETUP;
-    if (len > NETCFG_MTU - IP_HDR - UDP_HDR) return NETUDPSOCKET_MEM;  // no fragmentation yet
+    if (len > 0xFFFF - IP_HDR - UDP_HDR) return NETUDPSOCKET_MEM;  // above MTU - 28: fragmented
     if (m_port == 0) {
         // lwIP binds an unbound socket to an ephemeral port on its first send.
         if (bindPort(0) != NETUDPSOCKET_OK) return NETUDPSOCKET_MEM;
@@ -163,6 +172,7 @@ NetUdpSocketErr NetUdpSocket::close() {
     m_events = 0;
     freeQueue();
     m_port = 0;
+    if (!m_group.isNull() && m_pIf) m_pIf->igmpLeave(m_group);  // last user: IGMP leave
     m_group = IpAddr();
     if (!m_hasPcb) return NETUDPSOCKET_MEM;
     m_hasPcb = false;

@@ -349,11 +349,13 @@ TEST(error_codes) {
     // SETUP: no route (off-link, no gateway) and 0.0.0.0.
     Host nowhere(IpAddr(), 9, NULL);
     CHECK_EQ(s.sendto("x", 1, &nowhere), (int)UDPSOCKET_SETUP);
-    // MEM: larger than MTU - 28 (no fragmentation yet).
-    static char big[NETCFG_MTU];
+    // Larger than MTU - 28: fragmented (test_frag.cpp); MEM beyond the largest IP datagram.
+    static char big[65536];
     memset(big, 'B', sizeof big);
     CHECK_EQ(s.sendto(big, NETCFG_MTU - 28, &to), NETCFG_MTU - 28);
-    CHECK_EQ(s.sendto(big, NETCFG_MTU - 27, &to), (int)UDPSOCKET_MEM);
+    CHECK_EQ(s.sendto(big, NETCFG_MTU - 27, &to), NETCFG_MTU - 27);
+    CHECK_EQ(s.sendto(big, 65507, &to), 65507);
+    CHECK_EQ(s.sendto(big, 65508, &to), (int)UDPSOCKET_MEM);
     // recvfrom with nothing queued: 0, host untouched.
     Host from(IpAddr(1, 1, 1, 1), 1, NULL);
     CHECK_EQ(s.recvfrom(buf, sizeof buf, &from), 0);
