@@ -258,3 +258,27 @@ def test_unicast_offer_to_a_board_without_broadcast_flag(net, board_link):
         board_link.send(udp_frame(bmac, BCAST, "0.0.0.0", "255.255.255.255", 68, 67, b"\x01" * 50))
         assert dhcp.wait_for(lambda log: any("malformed" in e.note for e in log), 2)
         assert dhcp.error is None
+
+
+def test_inform_release_and_pool_exhaustion(net, client):
+    with DhcpServer(net, pool=("192.0.2.100", "192.0.2.100")) as dhcp:
+        client.send(8, ciaddr=net.host_ip, flags=0)          # INFORM: ACK unicast to ciaddr, no lease
+        ack = client.recv()
+        assert ack.type_name == "ACK" and ack.yiaddr == "0.0.0.0" and ack.lease_time is None
+        assert ack.option(1) is not None
+        assert "unicast to 192.0.2.1" in dhcp.wait_message("ACK", "tx")[0].note
+        client.send(1)
+        o = client.recv()
+        client.send(3, [(50, socket.inet_aton(o.yiaddr)), (54, socket.inet_aton(net.host_ip))])
+        assert client.recv().type_name == "ACK" and dhcp.lease_of(MACS) == "192.0.2.100"
+        client.chaddr = bytes.fromhex("020000000099")
+        client.send(1)
+        assert client.recv(0.3) is None                      # the only address is leased
+        assert any("pool exhausted" in e.note for e in dhcp.log)
+        client.chaddr = MAC
+        client.send(7, ciaddr="192.0.2.100", flags=0)        # RELEASE
+        dhcp.wait_message("RELEASE")
+        assert dhcp.lease_of(MACS) is None
+        client.chaddr = bytes.fromhex("020000000099")
+        client.send(1)
+        assert client.recv().yiaddr == "192.0.2.100"

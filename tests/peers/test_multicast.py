@@ -1,6 +1,5 @@
 """Multicast sender and listener on the bench LAN, on the host and through the bridge."""
 
-import socket
 
 import pytest
 
