@@ -158,12 +158,17 @@ class Build:
         return False
 
     def compile(self, image: str, tc: Toolchain, gen: Path) -> tuple[list[Path], int]:
+        sources = self.sources(image)  # validates the image name first
         flags = self.flags(gen)
+        defines = self.images[image].get("defines", [])
+        flags += [f"-D{d}" for d in defines]
+        # Images with their own defines get their own objects; the rest share them.
+        obj_root = self.out / ("obj-" + image if defines else "obj")
         jobs = []
         objs = []
-        for src in self.sources(image):
+        for src in sources:
             rel = src.relative_to(FIRMWARE)
-            obj = self.out / "obj" / rel.with_suffix(rel.suffix + ".o")
+            obj = obj_root / rel.with_suffix(rel.suffix + ".o")
             dep, cmd_file = obj.with_suffix(".d"), obj.with_suffix(".cmd")
             is_cpp = src.suffix == ".cpp"
             cmd = (tc.cxx if is_cpp else tc.cc) + flags + (CXX_FLAGS if is_cpp else C_FLAGS) + [

@@ -20,6 +20,7 @@ from .board import BoardKeywords
 from .capture import CaptureKeywords
 from .dhcp import DhcpKeywords
 from .dns import DnsKeywords
+from .multicast import MulticastKeywords
 from .network import NetworkKeywords
 from .services import ServiceKeywords
 from .tcp import TcpKeywords
@@ -70,7 +71,7 @@ class NetBench(DynamicCore):
         self.cleanups: list = []  # callables run at the end of each test
         super().__init__([BoardKeywords(self), NetworkKeywords(self), UdpKeywords(self),
                           ServiceKeywords(self), DnsKeywords(self), DhcpKeywords(self),
-                          CaptureKeywords(self), TcpKeywords(self)])
+                          CaptureKeywords(self), TcpKeywords(self), MulticastKeywords(self)])
 
     # -- shared state for the components ---------------------------------------------------
 

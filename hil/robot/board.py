@@ -32,12 +32,16 @@ class BoardKeywords:
         return b.ip
 
     @keyword
-    def start_board_with_image(self, image: str, name: str, profile: str = "default"):
+    def start_board_with_image(self, image: str, name: str, profile: str = "default",
+                               ip: str = "192.0.2.10"):
         """Start another emulated board running ``image`` (a name from firmware/images.json
         such as ``udp_socket_example`` or ``echo_server``, or a path), with no agent: the
         test sees it through its console (`Wait For Line On Uart` with ``name=``) and the
-        network.  It is powered off when the test ends."""
+        network.  ``ip`` is the address the image is known to use (the example images'
+        static address); keywords with ``name=`` talk to it there.  It is powered off when
+        the test ends."""
         board = self.lib.bench.add_board(name, image, profile=profile)
+        board.ip = ip
         self.lib.cleanups.append(lambda: self.lib.bench.remove_board(name))
         logger.info(f"{name}: {image} ({profile}) on {board.serial_url}")
         return name

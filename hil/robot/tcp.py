@@ -325,6 +325,47 @@ class TcpKeywords:
         logger.info(f"{size} bytes echoed in {dt:.3f} s: {rate:.2f} MB/s, SHA-256 matches")
         return rate
 
+    @keyword("Echo On All Connections")
+    def echo_on_all_connections(self, conns: list, size: int, timeout: float = 180.0) -> float:
+        """Run `Transfer Through Board Echo` on every connection at once (one thread each);
+        fails if any echo differs.  Returns the total MB/s."""
+        import concurrent.futures
+
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(len(conns)) as pool:
+            futures = [pool.submit(self.transfer_through_board_echo, c, int(size), 4096,
+                                   float(timeout)) for c in conns]
+            for f in futures:
+                f.result()
+        rate = len(conns) * int(size) / (time.monotonic() - t0) / 1e6
+        logger.info(f"{len(conns)} x {size} bytes echoed: {rate:.2f} MB/s in total")
+        return rate
+
+    @keyword("Fourth Client Is Not Served")
+    def fourth_client_is_not_served(self, port: int = 7, name: str | None = None):
+        """One more host connection to ``port`` gets no echo: it is refused, never
+        established (no free connection on the board), or established but silent."""
+        board = self.lib.bench.board(name or None)
+        s = self.lib.bench.net.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(3)
+        try:
+            try:
+                s.connect((board.ip, int(port)))
+            except (ConnectionRefusedError, socket.timeout, TimeoutError) as exc:
+                logger.info(f"the extra client was not served: {exc!r}")
+                return "refused or not established"
+            s.sendall(b"anyone?")
+            try:
+                data = s.recv(100)
+            except (socket.timeout, ConnectionResetError) as exc:
+                logger.info(f"the extra client got no echo: {exc!r}")
+                return "no echo"
+            if data:
+                raise AssertionError(f"the extra client was served: {data!r}")
+            return "closed"
+        finally:
+            s.close()
+
     @keyword("Source Pattern SHA256")
     def source_pattern_sha256(self, size: int) -> str:
         """SHA-256 (hex) of the bytes stream mode ``source`` sends."""
