@@ -117,7 +117,7 @@ def cmd_test(args, pytest_args: list[str]) -> int:
 def cmd_bench(args) -> int:
     from .benchmark import run_benchmarks
 
-    figures = run_benchmarks(progress=not args.json)
+    figures = run_benchmarks(progress=not args.json, suites=not args.no_suites)
     if args.json:
         print(json.dumps(figures))
     return 0
@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("bench", help="measure the speed figures")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-suites", action="store_true",
+                   help="skip the Robot run (suite_wall_s, suite_tests)")
 
     args, rest = parser.parse_known_args(argv)
     if rest and args.cmd not in ("run", "test"):
