@@ -19,7 +19,7 @@ SOURCES = sorted((FIRMWARE / "net/src").glob("*.cpp"))
 
 # Budgets for the whole stack (sum over its object files): code + constants in flash, and
 # statically allocated RAM.  The frame buffers live inside the EthernetNetIf object (heap).
-FLASH_BUDGET = 12 * 1024
+FLASH_BUDGET = 32 * 1024  # the whole stack incl. TCP, DNS, DHCP, IGMP
 STATIC_RAM_BUDGET = 512
 
 

@@ -14,6 +14,8 @@
 
 class NetIf;
 class NetUdpSocket;
+class NetDnsRequest;
+class Host;
 
 // Extension: counters of the stack (never reset by the stack; Net::resetStats() clears them).
 struct NetStats {
@@ -71,6 +73,13 @@ public:
     // Decrements the reference count; at 0 a socket that is still open is closed.  The object
     // itself is deleted by a later Net::poll().
     static void releaseUdpSocket(NetUdpSocket* pNetUdpSocket);
+
+    // DNS request objects (pool-owned NetServices, see dnsclient.h); the forms without an
+    // interface use the default one and return NULL when there is none.
+    static NetDnsRequest* dnsRequest(const char* hostname, NetIf& netif);
+    static NetDnsRequest* dnsRequest(const char* hostname);
+    static NetDnsRequest* dnsRequest(Host* pHost, NetIf& netif);
+    static NetDnsRequest* dnsRequest(Host* pHost);
 
     // The original marks the reference form deprecated; both work.
     static void setDefaultIf(NetIf& netif);

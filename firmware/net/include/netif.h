@@ -20,7 +20,7 @@ public:
     NetIf();
     virtual ~NetIf();
 
-    // TCP and DNS come in a later version of this stack: both return NULL for now.
+    // tcpSocket(): NULL until TCP comes.  dnsRequest(): a new NetDnsRequest (dns.cpp).
     virtual NetTcpSocket* tcpSocket();
     virtual NetUdpSocket* udpSocket() = 0;
     virtual void poll() = 0;

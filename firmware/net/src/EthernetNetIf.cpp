@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "dnsclient.h"
 #include "netstack.h"
 #include "netudpsocket.h"
 
@@ -83,6 +84,7 @@ EthernetErr EthernetNetIf::setup(int timeout_ms) {
     if (!m_dhcp) {
         m_up = true;
         if (!m_ip.isNull()) arpSend(ARP_REQUEST, kBroadcastMac, kZeroMac, m_ip.toU32());  // gratuitous
+        NetDns::setServers(m_dns, IpAddr());  // the static dns argument is honoured (6.5)
         m_igmp.start();  // (re-)report the groups joined so far
         return ETH_OK;
     }
@@ -496,6 +498,9 @@ void EthernetNetIf::udpInput(const uint8_t* ip, int ihl, int total) {
             return;
         }
     }
+    // Answers to the DNS client's outstanding queries (their ports are its own).
+    if (NetDns::input(IpAddr::fromU32(src), rd16(u), rd16(u + 2), u + UDP_HDR, ulen - UDP_HDR))
+        return;
     NetUdpSocket* s = NetUdpSocket::findByPort(rd16(u + 2));
     if (!s) {
         // (lwIP would answer a unicast datagram with ICMP port unreachable; not yet here.)

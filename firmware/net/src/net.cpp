@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "dnsclient.h"
 #include "netif.h"
 #include "netservice.h"
 #include "netstack.h"
@@ -56,8 +57,7 @@ void NetCore::unregisterUdp(NetUdpSocket* s) {
 NetIf::NetIf() : m_ip(), m_pNextIf(NULL) { NetCore::registerIf(this); }
 NetIf::~NetIf() { NetCore::unregisterIf(this); }
 NetTcpSocket* NetIf::tcpSocket() { return NULL; }
-NetDnsRequest* NetIf::dnsRequest(const char*) { return NULL; }
-NetDnsRequest* NetIf::dnsRequest(Host*) { return NULL; }
+// NetIf::dnsRequest(): dns.cpp.
 uint64_t NetIf::nextTimerUs() const { return 0; }
 bool NetIf::igmpJoin(const IpAddr&) { return false; }
 void NetIf::igmpLeave(const IpAddr&) {}
@@ -119,7 +119,7 @@ const NetStats& Net::stats() { return NetCore::stats; }
 void Net::resetStats() { memset(&NetCore::stats, 0, sizeof NetCore::stats); }
 
 uint64_t Net::nextTimerUs() {
-    uint64_t best = 0;
+    uint64_t best = NetDns::nextTimerUs();  // DNS retries, results waiting for a poll
     for (NetIf* pIf = NetCore::ifs; pIf; pIf = pIf->m_pNextIf) {
         uint64_t t = pIf->nextTimerUs();
         if (t && (!best || t < best)) best = t;
