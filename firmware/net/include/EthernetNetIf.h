@@ -3,9 +3,10 @@
 // Protocols: Ethernet II; ARP (cache of NETCFG_ARP_TABLE entries, resolved entries expire
 // after 20 min, unanswered ones after 10 s; requests for our address answered; one packet
 // held per unresolved entry, a newer one replacing it; a gratuitous ARP when setup() brings
-// the interface up); IPv4 (header checksum checked, options skipped, fragments dropped and
-// counted for now, broadcast 255.255.255.255 and the subnet broadcast accepted, multicast
-// accepted for groups some UDP socket is bound to); ICMP echo reply to our unicast address;
+// the interface up); IPv4 (header checksum checked, options skipped, fragments reassembled
+// and datagrams above the MTU fragmented (ipfrag.h), broadcast 255.255.255.255 and the subnet
+// broadcast accepted, multicast accepted for the groups joined (IGMPv2, igmp.h)); ICMP echo
+// reply to our unicast address;
 // UDP (see UDPSocket.h).  All work happens inside poll(), called by Net::poll().
 //
 // Static mode: EthernetNetIf(ip, netmask, gateway, dns) sets getIp() at once; setup() starts

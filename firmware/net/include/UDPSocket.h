@@ -6,11 +6,12 @@
 //   as in the original when lwIP's PCB pool was exhausted).
 // * bind(me): port from me, always all local addresses.  Port already bound by another
 //   socket: UDPSOCKET_INUSE.  Port 0 (or sendto on an unbound socket): the lowest free port
-//   >= 4096.  A multicast IP in me: the socket also receives datagrams sent to that group
-//   (IGMP membership reports come with a later version of the stack).
+//   >= 4096.  A multicast IP in me joins that group first (IGMPv2, igmp.h; no room for
+//   another group: UDPSOCKET_IF) and the port then receives datagrams sent to any group
+//   the interface has joined; close() (or rebinding) leaves it (per-group use count).
 // * sendto: returns len, or UDPSOCKET_SETUP (interface not set up, no route, bad
-//   arguments), UDPSOCKET_MEM (closed implementation; datagram larger than MTU - 28 bytes,
-//   as IP fragmentation comes later).  If the next hop's MAC is unknown the datagram is held
+//   arguments), UDPSOCKET_MEM (closed implementation; more than 65507 bytes).  Datagrams
+//   above MTU - 28 bytes are IP-fragmented.  If the next hop's MAC is unknown the datagram is held
 //   (one per ARP entry, a newer one replaces it) until the ARP reply arrives.
 // * recvfrom: bytes copied, 0 when nothing is queued (pHost untouched), UDPSOCKET_MEM when
 //   the implementation is closed.  pHost (may be NULL) gets the sender's IP and port.

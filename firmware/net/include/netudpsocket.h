@@ -24,8 +24,8 @@ enum NetUdpSocketEvent { NETUDPSOCKET_READABLE = 0 };
 class NetUdpSocket {
 public:
     // bind: port from me (0 = lowest free port >= 4096); always all local addresses.  A
-    // multicast address in me makes this socket accept datagrams sent to that group (IGMP
-    // reports come with a later version).  Port bound by another socket: NETUDPSOCKET_INUSE.
+    // multicast address in me joins that group (NetIf::igmpJoin; failure: NETUDPSOCKET_IF),
+    // left again on close.  Port bound by another socket: NETUDPSOCKET_INUSE.
     NetUdpSocketErr bind(const Host& me);
     int sendto(const char* buf, int len, Host* pHost);
     int recvfrom(char* buf, int len, Host* pHost);
