@@ -8,6 +8,7 @@
 #include "netservice.h"
 #include "netstack.h"
 #include "netudpsocket.h"
+#include "tcp.h"
 
 NetStats NetCore::stats;
 NetIf* NetCore::ifs;
@@ -34,6 +35,7 @@ void NetCore::unregisterIf(NetIf* pIf) {
     // get UDPSOCKET_MEM from now on, as for any closed implementation).
     for (NetUdpSocket* s = udpSockets; s; s = s->m_pNextSocket)
         if (s->netIf() == pIf) s->detachIf();
+    TcpCore::detachIf(pIf);
 }
 
 void NetCore::registerUdp(NetUdpSocket* s) {
@@ -76,7 +78,9 @@ void Net::poll() {
         pIf = next;
     }
 
-    // 3. TCP sockets: none in this version.
+    // 3. TCP: timers, then every socket's queued events and deferred deletion (creation
+    //    order, so a listener's ACCEPT comes before its new connection's own events).
+    TcpCore::poll();
 
     // 4. UDP sockets, creation order.  Callbacks may create sockets (appended, visited in this
     //    same pass) or close/release them (deleted here only, so the list stays valid).
@@ -124,5 +128,7 @@ uint64_t Net::nextTimerUs() {
         uint64_t t = pIf->nextTimerUs();
         if (t && (!best || t < best)) best = t;
     }
+    uint64_t tt = TcpCore::nextTimerUs();  // retransmission, persist, delayed ACK, TIME_WAIT
+    if (tt && (!best || tt < best)) best = tt;
     return best;
 }

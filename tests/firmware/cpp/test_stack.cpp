@@ -424,7 +424,7 @@ TEST(ip_checks_and_counters) {
     host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800, ipv4(PEER_IP, MY_IP, 17, u, df)));
     host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800,
                            ipv4(PEER_IP, ip4(192, 0, 2, 77), 17, udp(PEER_IP, ip4(192, 0, 2, 77), 1, 5000, bytes("x")))));
-    host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800, ipv4(PEER_IP, MY_IP, 6, bytes("tcp-ish-payload-xxxx"))));
+    host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800, ipv4(PEER_IP, MY_IP, 50, bytes("esp-ish-payload-xxxx"))));
     IpOpt opts;
     opts.options = {0x01, 0x01, 0x01, 0x00};  // NOPs + end: options are skipped
     host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800, ipv4(PEER_IP, MY_IP, 17, u, opts)));

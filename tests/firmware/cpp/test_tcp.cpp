@@ -1,0 +1,949 @@
+// TCP: a scripted peer (crafted segments, own checksum code) against the stack, fake clock.
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "EthernetNetIf.h"
+#include "TCPSocket.h"
+#include "net.h"
+#include "netstack.h"
+#include "tcp.h"
+#include "testlib.h"
+
+namespace t {
+inline std::string show(const std::vector<int>& v) {
+    std::string s = "{";
+    for (size_t i = 0; i < v.size(); i++) s += (i ? "," : "") + std::to_string(v[i]);
+    return s + "}";
+}
+inline std::string show(const IpAddr& a) {
+    return std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
+           std::to_string(a[3]);
+}
+}  // namespace t
+
+// Heap in use (ASan's allocator counts every live block).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+
+namespace {
+
+enum { F = 0x01, S = 0x02, R = 0x04, P = 0x08, A = 0x10 };
+
+void put16(Bytes& b, size_t at, uint16_t v) {
+    b[at] = (uint8_t)(v >> 8);
+    b[at + 1] = (uint8_t)v;
+}
+void put32(Bytes& b, size_t at, uint32_t v) {
+    put16(b, at, (uint16_t)(v >> 16));
+    put16(b, at + 2, (uint16_t)v);
+}
+uint16_t g16(const Bytes& b, size_t at) { return (uint16_t)(b[at] << 8 | b[at + 1]); }
+uint32_t g32(const Bytes& b, size_t at) { return (uint32_t)g16(b, at) << 16 | g16(b, at + 2); }
+
+uint32_t pseudo(uint32_t src, uint32_t dst, size_t len) {
+    return (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + 6 + (uint32_t)len;
+}
+
+struct SegOpt {
+    Bytes opts;
+    bool bad_csum = false;
+    uint16_t wnd = 8192;
+    uint32_t src = 0;  // 0: PEER_IP
+};
+
+Bytes tcpseg(uint32_t src, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t fl,
+             const Bytes& data, const SegOpt& o) {
+    size_t hl = 20 + o.opts.size();
+    Bytes b(hl);
+    put16(b, 0, sport);
+    put16(b, 2, dport);
+    put32(b, 4, seq);
+    put32(b, 8, ack);
+    b[12] = (uint8_t)((hl / 4) << 4);
+    b[13] = fl;
+    put16(b, 14, o.wnd);
+    for (size_t i = 0; i < o.opts.size(); i++) b[20 + i] = o.opts[i];
+    b.insert(b.end(), data.begin(), data.end());
+    uint16_t c = csum(b.data(), b.size(), pseudo(src, MY_IP, b.size()));
+    put16(b, 16, o.bad_csum ? (uint16_t)(c ^ 0x5555) : c);
+    return b;
+}
+
+struct Seg {
+    bool ok = false;
+    uint16_t sport = 0, dport = 0;
+    uint32_t seq = 0, ack = 0;
+    uint8_t flags = 0;
+    uint16_t wnd = 0, mss = 0;
+    Bytes data;
+};
+
+Seg ptcp(const Bytes& f) {
+    Seg s;
+    Parsed p = parse(f);
+    if (!p.ok || p.type != 0x0800 || p.ip_proto != 6) return s;
+    size_t ihl = (f[14] & 15) * 4u;
+    size_t total = g16(f, 16);
+    Bytes t(f.begin() + 14 + (long)ihl, f.begin() + 14 + (long)total);
+    if (t.size() < 20) return s;
+    if (csum(t.data(), t.size(), pseudo(p.ip_src, p.ip_dst, t.size())) != 0) return s;
+    s.sport = g16(t, 0);
+    s.dport = g16(t, 2);
+    s.seq = g32(t, 4);
+    s.ack = g32(t, 8);
+    s.flags = t[13];
+    s.wnd = g16(t, 14);
+    size_t doff = (t[12] >> 4) * 4u;
+    if (doff > 20 && t[20] == 2 && t[21] == 4) s.mss = g16(t, 22);
+    s.data.assign(t.begin() + (long)doff, t.end());
+    s.ok = true;
+    return s;
+}
+
+// All TCP segments sent since the last call (other frames are dropped).
+std::vector<Seg> out() {
+    std::vector<Seg> v;
+    for (auto& f : host_board::tx_take_all()) {
+        Seg s = ptcp(f);
+        if (s.ok) v.push_back(s);
+    }
+    return v;
+}
+
+// The scripted remote end of one connection.
+struct Peer {
+    uint16_t port = 40000;
+    uint16_t myPort = 7;  // the board's port
+    uint32_t seq = 1000;  // next sequence number the peer sends
+    uint32_t ack = 0;     // next sequence number expected from the board
+    uint16_t wnd = 8192;
+    void send(uint8_t fl, const Bytes& data = Bytes(), const SegOpt& o0 = SegOpt()) {
+        SegOpt o = o0;
+        if (o0.wnd == 8192) o.wnd = wnd;
+        uint32_t src = o.src ? o.src : PEER_IP;
+        host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800,
+                               ipv4(src, MY_IP, 6, tcpseg(src, port, myPort, seq, ack, fl, data, o))));
+        seq += (uint32_t)data.size() + ((fl & S) ? 1 : 0) + ((fl & F) ? 1 : 0);
+    }
+    void sendAt(uint32_t s, uint8_t fl, const Bytes& data = Bytes()) {
+        uint32_t keep = seq;
+        seq = s;
+        send(fl, data);
+        seq = keep;
+    }
+};
+
+Bytes mssOpt(uint16_t m) { return Bytes{2, 4, (uint8_t)(m >> 8), (uint8_t)m}; }
+
+std::vector<int> g_ev;
+void onEv(TCPSocketEvent e) { g_ev.push_back((int)e); }
+std::vector<int> g_ev2;
+void onEv2(TCPSocketEvent e) { g_ev2.push_back((int)e); }
+
+// A listener on port 7 and one accepted connection from peer (handshake done, polled).
+struct Server {
+    TCPSocket lis;
+    TCPSocket* conn = nullptr;
+    Peer peer;
+    uint32_t iss = 0;
+    void listen() {
+        lis.setOnEvent(&onEv);
+        CHECK_EQ(lis.bind(Host(IpAddr(), 7, NULL)), TCPSOCKET_OK);
+        CHECK_EQ(lis.listen(), TCPSOCKET_OK);
+    }
+    void open(uint16_t peerMss = 536) {
+        listen();
+        SegOpt o;
+        o.opts = mssOpt(peerMss);
+        peer.send(S, Bytes(), o);
+        Net::poll();
+        auto v = out();
+        CHECK_EQ(v.size(), 1u);
+        if (v.empty()) return;
+        CHECK_EQ(v[0].flags, S | A);
+        CHECK_EQ(v[0].ack, peer.seq);
+        CHECK_EQ(v[0].mss, NETCFG_TCP_MSS);
+        iss = v[0].seq;
+        peer.ack = iss + 1;
+        peer.send(A);
+        Net::poll();
+        CHECK_EQ(g_ev, std::vector<int>{TCPSOCKET_ACCEPT});
+        Host client;
+        CHECK_EQ(lis.accept(&client, &conn), TCPSOCKET_OK);
+        CHECK(conn != nullptr);
+        CHECK_EQ(client.getIp(), IpAddr(192, 0, 2, 20));
+        CHECK_EQ(client.getPort(), (int)peer.port);
+        if (conn) conn->setOnEvent(&onEv2);
+        g_ev.clear();
+    }
+    ~Server() {
+        if (conn) {
+            conn->close();
+            delete conn;
+        }
+        lis.close();
+        Net::poll();
+    }
+};
+
+EthernetNetIf* setup() {
+    EthernetNetIf* e = up_static();
+    learn_peer();
+    g_ev.clear();
+    g_ev2.clear();
+    g_ev.reserve(1 << 16);  // no reallocation inside heap-baseline checks
+    g_ev2.reserve(1 << 16);
+    return e;
+}
+
+// Clean up everything (TIME_WAIT included): lets 2MSL pass.
+void drain() {
+    for (int i = 0; i < 50; i++) {
+        host_board::advance_ms(65000);
+        Net::poll();
+    }
+    host_board::tx_clear();
+}
+
+}  // namespace
+
+TEST(enum_values) {
+    CHECK_EQ((int)TCPSOCKET_SETUP, -65534);
+    CHECK_EQ((int)TCPSOCKET_RST, -65528);
+    CHECK_EQ((int)TCPSOCKET_DISCONNECTED, 8);
+    CHECK_EQ((int)NETTCPSOCKET_EMPTY, (int)TCPSOCKET_EMPTY);
+}
+
+TEST(no_interface) {
+    host_board::reset();
+    Net::poll();
+    TCPSocket s;
+    CHECK_EQ(s.bind(Host(IpAddr(), 80, NULL)), TCPSOCKET_IF);
+    CHECK_EQ(s.send("x", 1), (int)TCPSOCKET_IF);
+    CHECK_EQ(s.close(), TCPSOCKET_SETUP);
+}
+
+TEST(passive_open_echo_and_close) {
+    EthernetNetIf* e = setup();
+    {
+        Server srv;
+        srv.open();
+        Peer& p = srv.peer;
+        // Data arrives: READABLE on the new socket only.
+        p.send(A | P, bytes("hello"));
+        Net::poll();
+        CHECK_EQ(g_ev2, std::vector<int>{TCPSOCKET_READABLE});
+        CHECK(g_ev.empty());
+        char buf[64];
+        CHECK_EQ(srv.conn->recv(buf, sizeof buf), 5);
+        CHECK_EQ(srv.conn->recv(buf, sizeof buf), 0);
+        // Echo: out within the send() call, carrying the ACK.
+        CHECK_EQ(srv.conn->send("hello", 5), 5);
+        auto v = out();
+        CHECK_EQ(v.size(), 1u);
+        CHECK_EQ(v[0].data, bytes("hello"));
+        CHECK_EQ(v[0].seq, srv.iss + 1);
+        CHECK_EQ(v[0].ack, p.seq);
+        CHECK(v[0].flags & A);
+        // ACK of the echo: WRITEABLE.
+        g_ev2.clear();
+        p.ack += 5;
+        p.send(A);
+        Net::poll();
+        CHECK_EQ(g_ev2, std::vector<int>{TCPSOCKET_WRITEABLE});
+        // Peer FIN: DISCONNECTED, still open (half-closed): send works.
+        g_ev2.clear();
+        p.send(F | A);
+        Net::poll();
+        CHECK_EQ(g_ev2, std::vector<int>{TCPSOCKET_DISCONNECTED});
+        v = out();
+        CHECK_EQ(v.size(), 1u);
+        CHECK_EQ(v[0].ack, p.seq);  // FIN ACKed at once
+        CHECK_EQ(srv.conn->send("bye", 3), 3);
+        v = out();
+        CHECK_EQ(v.size(), 1u);
+        CHECK_EQ(v[0].data, bytes("bye"));
+        CHECK_EQ(srv.conn->recv(buf, sizeof buf), 0);
+        // Our close: FIN; the peer ACKs: PCB freed (LAST_ACK -> CLOSED).
+        CHECK_EQ(srv.conn->close(), TCPSOCKET_OK);
+        CHECK_EQ(srv.conn->close(), TCPSOCKET_SETUP);
+        v = out();
+        CHECK_EQ(v.size(), 1u);
+        CHECK_EQ(v[0].flags & F, F);
+        CHECK_EQ(v[0].seq, srv.iss + 1 + 5 + 3);
+        p.ack = v[0].seq + 1;
+        p.send(A);
+        Net::poll();
+        CHECK_EQ(TcpCore::pcbsInUse(), 0);
+        delete srv.conn;
+        srv.conn = nullptr;
+    }
+    Net::poll();
+    CHECK_EQ(TcpCore::listenersInUse(), 0);
+    delete e;
+}
+
+TEST(active_close_time_wait) {
+    EthernetNetIf* e = setup();
+    {
+        Server srv;
+        srv.open();
+        Peer& p = srv.peer;
+        CHECK_EQ(srv.conn->close(), TCPSOCKET_OK);
+        auto v = out();
+        CHECK_EQ(v.size(), 1u);
+        CHECK_EQ(v[0].flags, F | A);
+        p.ack = v[0].seq + 1;
+        p.send(A);  // FIN_WAIT_2
+        Net::poll();
+        CHECK_EQ(TcpCore::pcbsInUse(), 1);
+        p.send(F | A);  // -> TIME_WAIT, ACKed
+        Net::poll();
+        v = out();
+        CHECK_EQ(v.size(), 1u);
+        CHECK_EQ(v[0].ack, p.seq);
+        CHECK_EQ(TcpCore::pcbsInUse(), 1);
+        // A repeated FIN in TIME_WAIT is ACKed again.
+        p.sendAt(p.seq - 1, F | A);
+        Net::poll();
+        CHECK_EQ(out().size(), 1u);
+        uint64_t t0 = board::micros();
+        CHECK_EQ(Net::nextTimerUs(), t0 + 2 * NETCFG_TCP_MSL_MS * 1000);
+        host_board::set_time_us(t0 + 2 * NETCFG_TCP_MSL_MS * 1000 - 1);
+        Net::poll();
+        CHECK_EQ(TcpCore::pcbsInUse(), 1);
+        host_board::set_time_us(t0 + 2 * NETCFG_TCP_MSL_MS * 1000);
+        Net::poll();
+        CHECK_EQ(TcpCore::pcbsInUse(), 0);
+        delete srv.conn;
+        srv.conn = nullptr;
+    }
+    delete e;
+}
+
+TEST(time_wait_reused_when_pool_full) {
+    EthernetNetIf* e = setup();
+    for (int i = 0; i < NETCFG_TCP_PCBS + 2; i++) {
+        Server srv;
+        srv.peer.port = (uint16_t)(41000 + i);
+        srv.open();
+        CHECK(srv.conn != nullptr);
+        if (!srv.conn) break;
+        srv.conn->close();
+        auto v = out();
+        srv.peer.ack = v.back().seq + 1;
+        srv.peer.send(F | A);
+        Net::poll();
+        out();
+        delete srv.conn;
+        srv.conn = nullptr;
+    }
+    CHECK_EQ(TcpCore::pcbsInUse(), NETCFG_TCP_PCBS);  // all TIME_WAIT, none leaked
+    drain();
+    CHECK_EQ(TcpCore::pcbsInUse(), 0);
+    delete e;
+}
+
+TEST(active_open_connected_send_writeable) {
+    EthernetNetIf* e = setup();
+    TCPSocket s;
+    s.setOnEvent(&onEv);
+    CHECK_EQ(s.send("x", 1), (int)TCPSOCKET_SETUP);  // never connected
+    CHECK_EQ(s.recv(nullptr, 0), 0);
+    CHECK_EQ(s.connect(Host(IpAddr(192, 0, 2, 20), 80, NULL)), TCPSOCKET_OK);
+    CHECK_EQ(s.connect(Host(IpAddr(192, 0, 2, 20), 80, NULL)), TCPSOCKET_MEM);
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    CHECK_EQ(v[0].flags, S);
+    CHECK_EQ(v[0].dport, 80);
+    CHECK_EQ(v[0].sport, 4097);  // first ephemeral port (6.4)
+    CHECK_EQ(v[0].mss, NETCFG_TCP_MSS);
+    Peer p;
+    p.port = 80;
+    p.myPort = 4097;
+    p.ack = v[0].seq + 1;
+    SegOpt o;
+    o.opts = mssOpt(300);
+    p.send(S | A, Bytes(), o);
+    Net::poll();
+    CHECK_EQ(g_ev, std::vector<int>{TCPSOCKET_CONNECTED});
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    CHECK_EQ(v[0].flags, A);
+    CHECK_EQ(v[0].ack, p.seq);
+    // The peer's MSS is honoured: 700 bytes go out as 300 + 300 + 100 at once.
+    std::string big(700, 'z');
+    CHECK_EQ(s.send(big.data(), 700), 700);
+    v = out();
+    CHECK_EQ(v.size(), 3u);
+    if (v.size() == 3) {
+        CHECK_EQ(v[0].data.size(), 300u);
+        CHECK_EQ(v[1].data.size(), 300u);
+        CHECK_EQ(v[2].data.size(), 100u);
+        CHECK_EQ(v[2].flags & P, P);
+    }
+    g_ev.clear();
+    p.ack += 300;
+    p.send(A);
+    p.ack += 400;
+    p.send(A);
+    Net::poll();
+    CHECK_EQ(g_ev, (std::vector<int>{TCPSOCKET_WRITEABLE, TCPSOCKET_WRITEABLE}));
+    CHECK_EQ(s.close(), TCPSOCKET_OK);
+    CHECK_EQ(s.close(), TCPSOCKET_SETUP);
+    CHECK_EQ(s.send("x", 1), (int)TCPSOCKET_SETUP);  // a fresh implementation again
+    s.close();
+    drain();
+    delete e;
+}
+
+TEST(send_buffer_full_returns_zero) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.peer.wnd = 0;  // the peer's window is closed: nothing leaves
+    srv.open();
+    std::string big(NETCFG_TCP_SND_BUF + 100, 'a');
+    CHECK_EQ(srv.conn->send(big.data(), (int)big.size()), NETCFG_TCP_SND_BUF);
+    CHECK_EQ(srv.conn->send("x", 1), 0);
+    CHECK_EQ(out().size(), 0u);
+    delete e;
+}
+
+TEST(refused_connect_conrst) {
+    EthernetNetIf* e = setup();
+    TCPSocket s;
+    s.setOnEvent(&onEv);
+    CHECK_EQ(s.connect(Host(IpAddr(192, 0, 2, 20), 81, NULL)), TCPSOCKET_OK);
+    auto v = out();
+    Peer p;
+    p.port = 81;
+    p.myPort = v[0].sport;
+    p.seq = 0;
+    p.ack = v[0].seq + 1;
+    p.send(R | A);
+    Net::poll();
+    CHECK_EQ(g_ev, std::vector<int>{TCPSOCKET_CONRST});
+    CHECK_EQ(s.send("x", 1), (int)TCPSOCKET_MEM);
+    char b[4];
+    CHECK_EQ(s.recv(b, 4), (int)TCPSOCKET_MEM);
+    CHECK_EQ(s.close(), TCPSOCKET_OK);
+    Net::poll();
+    CHECK_EQ(TcpCore::pcbsInUse(), 0);
+    delete e;
+}
+
+TEST(reset_drops_data_and_events) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    p.send(A | P, bytes("unread"));
+    p.send(F | A);
+    p.send(R | A);  // seq == rcv_nxt: accepted
+    Net::poll();
+    CHECK_EQ(g_ev2, std::vector<int>{TCPSOCKET_CONRST});  // READABLE/DISCONNECTED discarded
+    char b[8];
+    CHECK_EQ(srv.conn->recv(b, 8), (int)TCPSOCKET_MEM);
+    CHECK_EQ(srv.conn->send("x", 1), (int)TCPSOCKET_MEM);
+    delete e;
+}
+
+TEST(rst_out_of_window_challenge_ack) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    p.sendAt(p.seq + 100, R | A);  // in window, not exact: challenge ACK (RFC 5961)
+    p.sendAt(p.seq + 100000, R);   // outside: ignored
+    Net::poll();
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    CHECK_EQ(v[0].flags, A);
+    CHECK_EQ(v[0].ack, p.seq);
+    CHECK(g_ev2.empty());
+    CHECK_EQ(srv.conn->send("ok", 2), 2);
+    delete e;
+}
+
+TEST(closed_port_gets_rst) {
+    EthernetNetIf* e = setup();
+    Peer p;
+    p.myPort = 12345;
+    p.send(S);
+    Net::poll();
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    CHECK_EQ(v[0].flags, R | A);
+    CHECK_EQ(v[0].seq, 0u);
+    CHECK_EQ(v[0].ack, 1001u);
+    p.ack = 5555;
+    p.send(A, bytes("abc"));
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    CHECK_EQ(v[0].flags, R);
+    CHECK_EQ(v[0].seq, 5555u);
+    p.send(R);  // never answered
+    Net::poll();
+    CHECK_EQ(out().size(), 0u);
+    CHECK_EQ(Net::stats().tcp_no_port, 3u);
+    delete e;
+}
+
+TEST(syn_retries_then_conabrt) {
+    EthernetNetIf* e = setup();
+    TCPSocket s;
+    s.setOnEvent(&onEv);
+    uint64_t t0 = board::micros();
+    CHECK_EQ(s.connect(Host(IpAddr(192, 0, 2, 20), 80, NULL)), TCPSOCKET_OK);
+    CHECK_EQ(out().size(), 1u);
+    std::vector<uint64_t> at;
+    for (int i = 0; i < 100 && g_ev.empty(); i++) {
+        uint64_t n = Net::nextTimerUs();
+        if (!n) break;
+        host_board::set_time_us(n);
+        Net::poll();
+        for (auto& sg : out()) {
+            CHECK_EQ(sg.flags, S);
+            at.push_back(board::micros() - t0);
+        }
+    }
+    CHECK_EQ(at.size(), 6u);
+    for (size_t i = 0; i < at.size(); i++) CHECK_EQ(at[i], (uint64_t)(i + 1) * 3000000u);
+    CHECK_EQ(g_ev, std::vector<int>{TCPSOCKET_CONABRT});
+    uint64_t dt = board::micros() - t0;
+    CHECK(dt >= 18000000u && dt <= 19000000u);
+    CHECK_EQ(TcpCore::pcbsInUse(), 0);
+    delete e;
+}
+
+TEST(retransmission_backoff_then_conabrt) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    CHECK_EQ(srv.conn->send("data", 4), 4);
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    uint32_t seq = v[0].seq;
+    uint64_t last = board::micros();
+    std::vector<uint64_t> gaps;
+    for (int i = 0; i < 40 && g_ev2.empty(); i++) {
+        uint64_t n = Net::nextTimerUs();
+        if (!n) break;
+        host_board::set_time_us(n);
+        Net::poll();
+        for (auto& sg : out()) {
+            CHECK_EQ(sg.seq, seq);
+            CHECK_EQ(sg.data, bytes("data"));
+            gaps.push_back(board::micros() - last);
+            last = board::micros();
+        }
+    }
+    CHECK_EQ(gaps.size(), (size_t)NETCFG_TCP_MAXRTX);
+    // Doubling from the RTO, capped at 60 s.
+    for (size_t i = 1; i < gaps.size(); i++)
+        CHECK(gaps[i] == gaps[i - 1] * 2 || gaps[i] == NETCFG_TCP_RTO_MAX_MS * 1000);
+    CHECK_EQ(g_ev2, std::vector<int>{TCPSOCKET_CONABRT});
+    CHECK_EQ(srv.conn->send("x", 1), (int)TCPSOCKET_MEM);
+    delete e;
+}
+
+TEST(rtt_estimate_sets_rto) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    for (int i = 0; i < 8; i++) {
+        CHECK_EQ(srv.conn->send("ab", 2), 2);
+        out();
+        host_board::advance_ms(50);
+        srv.peer.ack += 2;
+        srv.peer.send(A);
+        Net::poll();
+    }
+    CHECK_EQ(srv.conn->send("cd", 2), 2);
+    out();
+    uint64_t n = Net::nextTimerUs() - board::micros();
+    CHECK_EQ(n, (uint64_t)NETCFG_TCP_RTO_MIN_MS * 1000 > 50000 + 4000 ? NETCFG_TCP_RTO_MIN_MS * 1000 : n);
+    CHECK(n < 3000000u);  // learnt: below the initial 3 s
+    delete e;
+}
+
+TEST(fast_retransmit_on_three_dupacks) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    std::string d(4 * 536, 'q');
+    int n = srv.conn->send(d.data(), NETCFG_TCP_SND_BUF < (int)d.size() ? NETCFG_TCP_SND_BUF : (int)d.size());
+    CHECK(n > 0);
+    auto v = out();
+    CHECK(v.size() >= 2u);
+    uint32_t first = v[0].seq;
+    // Segment 1 lost; each later one makes a duplicate ACK.
+    for (int i = 0; i < 3; i++) p.send(A);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) {
+        CHECK_EQ(v[0].seq, first);
+        CHECK_EQ(v[0].data.size(), 536u);
+    }
+    CHECK(Net::stats().tcp_retransmits >= 1u);
+    delete e;
+}
+
+TEST(out_of_order_reassembly) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    uint32_t s0 = p.seq;
+    p.sendAt(s0 + 4, A, bytes("EFGH"));
+    p.sendAt(s0 + 8, A, bytes("IJ"));
+    Net::poll();
+    auto v = out();
+    CHECK_EQ(v.size(), 2u);  // duplicate ACKs at once
+    for (auto& sg : v) CHECK_EQ(sg.ack, s0);
+    CHECK(g_ev2.empty());
+    p.sendAt(s0, A, bytes("ABCD"));
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) CHECK_EQ(v[0].ack, s0 + 10);  // hole filled: ACK at once
+    CHECK_EQ(g_ev2, std::vector<int>{TCPSOCKET_READABLE});
+    char b[32];
+    int n = srv.conn->recv(b, sizeof b);
+    CHECK_EQ(std::string(b, n > 0 ? n : 0), std::string("ABCDEFGHIJ"));
+    CHECK_EQ(Net::stats().tcp_ooseq, 2u);
+    p.seq = s0 + 10;
+    delete e;
+}
+
+TEST(delayed_ack) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    p.send(A, bytes("x"));
+    Net::poll();
+    CHECK_EQ(out().size(), 0u);  // delayed
+    uint64_t n = Net::nextTimerUs();
+    CHECK(n > board::micros() && n <= board::micros() + 200000);
+    host_board::set_time_us(n);
+    Net::poll();
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) CHECK_EQ(v[0].ack, p.seq);
+    // Two full-sized segments: ACKed at once.
+    Bytes full(536, 'f');
+    p.send(A, full);
+    Net::poll();
+    CHECK_EQ(out().size(), 0u);
+    p.send(A, full);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) CHECK_EQ(v[0].ack, p.seq);
+    delete e;
+}
+
+TEST(zero_window_probe) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    p.wnd = 0;
+    p.send(A);  // window closes
+    Net::poll();
+    CHECK_EQ(srv.conn->send("abc", 3), 3);
+    CHECK_EQ(out().size(), 0u);
+    uint64_t n = Net::nextTimerUs();
+    CHECK(n > board::micros());
+    host_board::set_time_us(n);
+    Net::poll();
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) CHECK_EQ(v[0].data, bytes("a"));  // one-byte probe
+    // The window opens with the probe byte accepted: the rest follows at once.
+    p.wnd = 1000;
+    p.ack += 1;
+    p.send(A);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) CHECK_EQ(v[0].data, bytes("bc"));
+    delete e;
+}
+
+TEST(receive_window_closes_and_reopens) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    Bytes chunk(536, 'w');
+    for (int i = 0; i < NETCFG_TCP_WND / 536; i++) p.send(A, chunk);
+    Net::poll();
+    auto v = out();
+    CHECK(!v.empty());
+    if (!v.empty()) CHECK_EQ(v.back().wnd, (uint16_t)(NETCFG_TCP_WND - (NETCFG_TCP_WND / 536) * 536));
+    std::vector<char> buf(NETCFG_TCP_WND);
+    int got = srv.conn->recv(buf.data(), (int)buf.size());
+    CHECK_EQ(got, (NETCFG_TCP_WND / 536) * 536);
+    v = out();
+    CHECK_EQ(v.size(), 1u);  // window update
+    if (!v.empty()) CHECK_EQ(v[0].wnd, (uint16_t)NETCFG_TCP_WND);
+    delete e;
+}
+
+TEST(accept_errors) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.listen();
+    Host h(IpAddr(1, 2, 3, 4), 99, NULL);
+    TCPSocket* sentinel = reinterpret_cast<TCPSocket*>(0x1234);
+    TCPSocket* ps = sentinel;
+    CHECK_EQ(srv.lis.accept(&h, &ps), TCPSOCKET_EMPTY);
+    CHECK(ps == sentinel);  // outputs untouched
+    CHECK_EQ(h.getIp(), IpAddr(1, 2, 3, 4));
+    // A connection reset before accept: ACCEPT, then TCPSOCKET_RST.
+    Peer& p = srv.peer;
+    p.send(S);
+    Net::poll();
+    auto v = out();
+    p.ack = v[0].seq + 1;
+    p.send(A);
+    p.send(R | A);
+    Net::poll();
+    CHECK_EQ(g_ev, std::vector<int>{TCPSOCKET_ACCEPT});
+    CHECK_EQ(srv.lis.accept(&h, &ps), TCPSOCKET_RST);
+    CHECK_EQ(srv.lis.accept(&h, &ps), TCPSOCKET_EMPTY);
+    Net::poll();
+    CHECK_EQ(TcpCore::pcbsInUse(), 0);
+    // bind to a port in use.
+    TCPSocket other;
+    CHECK_EQ(other.bind(Host(IpAddr(), 7, NULL)), TCPSOCKET_INUSE);
+    CHECK_EQ(other.bind(Host(IpAddr(), 8, NULL)), TCPSOCKET_OK);
+    other.close();
+    delete e;
+}
+
+TEST(listener_close_resets_queue) {
+    EthernetNetIf* e = setup();
+    size_t base = __sanitizer_get_current_allocated_bytes();
+    {
+        TCPSocket lis;
+        lis.setOnEvent(&onEv);
+        CHECK_EQ(lis.bind(Host(IpAddr(), 7, NULL)), TCPSOCKET_OK);
+        CHECK_EQ(lis.listen(), TCPSOCKET_OK);
+        Peer p;
+        p.send(S);
+        Net::poll();
+        auto v = out();
+        p.ack = v[0].seq + 1;
+        p.send(A, bytes("pending"));
+        Peer q;
+        q.port = 40001;
+        q.send(S);  // half-open
+        Net::poll();
+        out();
+        CHECK_EQ(TcpCore::pcbsInUse(), 2);
+        CHECK_EQ(lis.close(), TCPSOCKET_OK);
+        v = out();
+        CHECK_EQ(v.size(), 2u);
+        for (auto& sg : v) CHECK(sg.flags & R);
+        Net::poll();
+        CHECK_EQ(TcpCore::pcbsInUse(), 0);
+        CHECK_EQ(TcpCore::listenersInUse(), 0);
+    }
+    Net::poll();
+    CHECK_EQ(__sanitizer_get_current_allocated_bytes(), base);
+    delete e;
+}
+
+TEST(pcb_and_listener_exhaustion) {
+    EthernetNetIf* e = setup();
+    TCPSocket s[NETCFG_TCP_PCBS + 1];
+    for (int i = 0; i < NETCFG_TCP_PCBS; i++)
+        CHECK_EQ(s[i].bind(Host(IpAddr(), 100 + i, NULL)), TCPSOCKET_OK);
+    CHECK_EQ(s[NETCFG_TCP_PCBS].bind(Host(IpAddr(), 200, NULL)), TCPSOCKET_MEM);
+    CHECK_EQ(s[NETCFG_TCP_PCBS].send("x", 1), (int)TCPSOCKET_MEM);
+    for (auto& x : s) x.close();
+    Net::poll();
+    TCPSocket l[NETCFG_TCP_LISTENERS + 1];
+    for (int i = 0; i < NETCFG_TCP_LISTENERS; i++) {
+        CHECK_EQ(l[i].bind(Host(IpAddr(), 300 + i, NULL)), TCPSOCKET_OK);
+        CHECK_EQ(l[i].listen(), TCPSOCKET_OK);
+    }
+    CHECK_EQ(l[NETCFG_TCP_LISTENERS].bind(Host(IpAddr(), 400, NULL)), TCPSOCKET_OK);
+    CHECK_EQ(l[NETCFG_TCP_LISTENERS].listen(), TCPSOCKET_MEM);
+    for (auto& x : l) x.close();
+    Net::poll();
+    CHECK_EQ(TcpCore::pcbsInUse(), 0);
+    CHECK_EQ(TcpCore::listenersInUse(), 0);
+    delete e;
+}
+
+TEST(simultaneous_open) {
+    EthernetNetIf* e = setup();
+    TCPSocket s;
+    s.setOnEvent(&onEv);
+    CHECK_EQ(s.bind(Host(IpAddr(), 5000, NULL)), TCPSOCKET_OK);
+    CHECK_EQ(s.connect(Host(IpAddr(192, 0, 2, 20), 6000, NULL)), TCPSOCKET_OK);
+    auto v = out();
+    uint32_t iss = v[0].seq;
+    Peer p;
+    p.port = 6000;
+    p.myPort = 5000;
+    p.send(S);  // crossing SYN
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) {
+        CHECK_EQ(v[0].flags, S | A);
+        CHECK_EQ(v[0].seq, iss);
+        CHECK_EQ(v[0].ack, p.seq);
+    }
+    p.ack = iss + 1;
+    p.sendAt(p.seq - 1, S | A);  // its SYN-ACK
+    Net::poll();
+    CHECK_EQ(g_ev, std::vector<int>{TCPSOCKET_CONNECTED});
+    // Simultaneous close: both FINs cross.
+    CHECK_EQ(s.close(), TCPSOCKET_OK);
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    CHECK(!v.empty() && (v[0].flags & F));
+    p.send(F | A);  // its FIN does not ACK ours yet -> CLOSING
+    Net::poll();
+    out();
+    p.ack = iss + 2;
+    p.sendAt(p.seq, A);  // ACK of our FIN -> TIME_WAIT
+    Net::poll();
+    CHECK_EQ(TcpCore::pcbsInUse(), 1);
+    drain();
+    CHECK_EQ(TcpCore::pcbsInUse(), 0);
+    delete e;
+}
+
+TEST(bad_segments_dropped) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.listen();
+    Peer p;
+    SegOpt bad;
+    bad.bad_csum = true;
+    p.send(S, Bytes(), bad);
+    p.seq = 1000;
+    p.send(S | F);
+    p.seq = 1000;
+    p.send(S | R);
+    p.seq = 1000;
+    SegOpt opt;
+    opt.opts = Bytes{2, 9, 0, 0};  // MSS option with a lying length
+    p.send(S, Bytes(), opt);
+    p.seq = 1000;
+    opt.opts = Bytes{3, 0, 0, 0};  // zero-length option
+    p.send(S, Bytes(), opt);
+    p.seq = 1000;
+    Net::poll();
+    CHECK_EQ(out().size(), 0u);
+    CHECK_EQ(Net::stats().tcp_bad_checksum, 1u);
+    CHECK_EQ(Net::stats().tcp_bad_flags, 2u);
+    CHECK_EQ(Net::stats().tcp_bad_header, 2u);
+    CHECK_EQ(TcpCore::pcbsInUse(), 0);
+    // Truncated headers (data offset beyond the segment).
+    Bytes t = tcpseg(PEER_IP, 40000, 7, 1, 0, S, Bytes(), SegOpt());
+    t[12] = 0xF0;
+    host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800, ipv4(PEER_IP, MY_IP, 6, t)));
+    host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800, ipv4(PEER_IP, MY_IP, 6, Bytes(10, 0))));
+    Net::poll();
+    CHECK_EQ(out().size(), 0u);
+    CHECK_EQ(Net::stats().tcp_bad_header, 4u);
+    delete e;
+}
+
+TEST(syn_flood_bounded_heap_back_to_baseline) {
+    EthernetNetIf* e = setup();
+    size_t base = __sanitizer_get_current_allocated_bytes();
+    {
+        TCPSocket lis;
+        CHECK_EQ(lis.bind(Host(IpAddr(), 7, NULL)), TCPSOCKET_OK);
+        CHECK_EQ(lis.listen(), TCPSOCKET_OK);
+        for (int i = 0; i < 10000; i++) {
+            Peer p;
+            p.port = (uint16_t)(1024 + i);
+            p.seq = (uint32_t)i * 7919u;
+            p.send(S);
+            if (i % 8 == 7) {
+                Net::poll();
+                host_board::tx_clear();
+                CHECK(TcpCore::pcbsInUse() <= NETCFG_TCP_PCBS);
+            }
+        }
+        Net::poll();
+        host_board::tx_clear();
+        CHECK(TcpCore::pcbsInUse() <= NETCFG_TCP_BACKLOG);
+        // A legitimate client still gets in.
+        Peer c;
+        c.port = 60000;
+        c.send(S);
+        Net::poll();
+        auto v = out();
+        CHECK_EQ(v.size(), 1u);
+        if (!v.empty()) CHECK_EQ(v[0].flags, S | A);
+        // Half-open connections time out.
+        drain();
+        CHECK_EQ(TcpCore::pcbsInUse(), 0);
+        lis.close();
+    }
+    Net::poll();
+    CHECK_EQ(__sanitizer_get_current_allocated_bytes(), base);
+    delete e;
+}
+
+TEST(fuzz_segments) {
+    EthernetNetIf* e = setup();
+    size_t base = __sanitizer_get_current_allocated_bytes();
+    uint32_t rnd = 12345;
+    auto next = [&]() {
+        rnd = rnd * 1103515245u + 12345u;
+        return rnd >> 8;
+    };
+    {
+        Server srv;
+        srv.open();
+        srv.conn->send("hello world", 11);
+        for (int i = 0; i < 20000; i++) {
+            Peer& p = srv.peer;
+            uint8_t fl = (uint8_t)(next() & 0x3F);
+            uint32_t seq = (next() & 3) ? p.seq + (next() % 3000) - 1000 : next();
+            uint32_t ack = (next() & 3) ? p.ack + (next() % 3000) - 1000 : next();
+            Bytes d(next() % 600, (uint8_t)i);
+            SegOpt o;
+            if ((next() & 7) == 0) {
+                o.opts.resize((next() % 10) * 4);
+                for (auto& x : o.opts) x = (uint8_t)next();
+            }
+            o.wnd = (uint16_t)next();
+            uint32_t keepS = p.seq, keepA = p.ack;
+            p.seq = seq;
+            p.ack = ack;
+            p.send(fl, d, o);
+            p.seq = keepS;
+            p.ack = keepA;
+            if (i % 4 == 0) Net::poll();
+            if (i % 64 == 0) host_board::advance_ms(next() % 3000);
+            if (srv.conn && (next() % 50) == 0) {
+                char b[256];
+                srv.conn->recv(b, sizeof b);
+                srv.conn->send(b, (int)(next() % 256));
+            }
+            host_board::tx_clear();
+        }
+        drain();
+    }
+    drain();
+    CHECK_EQ(TcpCore::pcbsInUse(), 0);
+    CHECK_EQ(__sanitizer_get_current_allocated_bytes(), base);
+    delete e;
+}
