@@ -210,6 +210,105 @@
 #error "NETCFG_TCP_MSS must fit the MTU"
 #endif
 
+// --- TCP (see TCPSocket.h).  Default profile = lwipopts.h of the original (6.4): 3 PCBs +
+// 2 listeners, MSS 536, send buffer 3 x 536, window 4 x 536.  Buffers are heap blocks taken
+// as data arrives / is queued, so these are upper bounds, not reservations.
+#if defined(NETCFG_PROFILE_LARGE) && NETCFG_PROFILE_LARGE
+#ifndef NETCFG_TCP_PCBS
+#define NETCFG_TCP_PCBS 12
+#endif
+#ifndef NETCFG_TCP_LISTENERS
+#define NETCFG_TCP_LISTENERS 4
+#endif
+#ifndef NETCFG_TCP_MSS
+#define NETCFG_TCP_MSS 1460
+#endif
+#ifndef NETCFG_TCP_SND_BUF
+#define NETCFG_TCP_SND_BUF 16384
+#endif
+#ifndef NETCFG_TCP_WND
+#define NETCFG_TCP_WND 16384
+#endif
+#ifndef NETCFG_TCP_OOSEQ_SEGS
+#define NETCFG_TCP_OOSEQ_SEGS 16
+#endif
+#ifndef NETCFG_TCP_BACKLOG
+#define NETCFG_TCP_BACKLOG 8
+#endif
+#ifndef NETCFG_TCP_RTO_MIN_MS
+#define NETCFG_TCP_RTO_MIN_MS 200ul
+#endif
+#else
+// Connections (active, half-open, closing, TIME_WAIT) at once (MEMP_NUM_TCP_PCB).
+#ifndef NETCFG_TCP_PCBS
+#define NETCFG_TCP_PCBS 3
+#endif
+// Listening sockets at once (MEMP_NUM_TCP_PCB_LISTEN).
+#ifndef NETCFG_TCP_LISTENERS
+#define NETCFG_TCP_LISTENERS 2
+#endif
+// MSS announced (and the largest segment sent).
+#ifndef NETCFG_TCP_MSS
+#define NETCFG_TCP_MSS 536
+#endif
+#ifndef NETCFG_TCP_SND_BUF
+#define NETCFG_TCP_SND_BUF (3 * 536)
+#endif
+// Receive window = unread + out-of-order bytes held per connection.
+#ifndef NETCFG_TCP_WND
+#define NETCFG_TCP_WND (4 * 536)
+#endif
+// Out-of-order segments held per connection.
+#ifndef NETCFG_TCP_OOSEQ_SEGS
+#define NETCFG_TCP_OOSEQ_SEGS 4
+#endif
+// Half-open + not yet accepted connections per listener.
+#ifndef NETCFG_TCP_BACKLOG
+#define NETCFG_TCP_BACKLOG 4
+#endif
+// RFC 6298 (2.4): the RTO is at least 1 s.
+#ifndef NETCFG_TCP_RTO_MIN_MS
+#define NETCFG_TCP_RTO_MIN_MS 1000ul
+#endif
+#endif
+// Initial RTO (RFC 1122 / lwIP: 3 s); SYNs are retransmitted every NETCFG_TCP_RTO_INIT_MS
+// without back-off, NETCFG_TCP_SYNMAXRTX times, and the attempt is given up
+// NETCFG_TCP_SYN_GIVEUP_MS after the last one (lwIP: 6 x 3 s + one 500 ms tick = 18.5 s).
+#ifndef NETCFG_TCP_RTO_INIT_MS
+#define NETCFG_TCP_RTO_INIT_MS 3000ul
+#endif
+#ifndef NETCFG_TCP_RTO_MAX_MS
+#define NETCFG_TCP_RTO_MAX_MS 60000ul
+#endif
+#ifndef NETCFG_TCP_SYNMAXRTX
+#define NETCFG_TCP_SYNMAXRTX 6
+#endif
+#ifndef NETCFG_TCP_SYN_GIVEUP_MS
+#define NETCFG_TCP_SYN_GIVEUP_MS 500ul
+#endif
+// Retransmissions of data/FIN before the connection is aborted (TCP_MAXRTX).
+#ifndef NETCFG_TCP_MAXRTX
+#define NETCFG_TCP_MAXRTX 12
+#endif
+// Delayed ACK (RFC 1122: < 500 ms; every second full-sized segment is ACKed at once).
+#ifndef NETCFG_TCP_DELACK_MS
+#define NETCFG_TCP_DELACK_MS 100ul
+#endif
+// TIME_WAIT lasts 2 x MSL.  When the PCB pool is full the oldest TIME_WAIT PCB is reused.
+#ifndef NETCFG_TCP_MSL_MS
+#define NETCFG_TCP_MSL_MS 30000ul
+#endif
+// FIN_WAIT_2 of a connection closed by the application ends after this (lwIP: 20 s).
+#ifndef NETCFG_TCP_FIN_WAIT_MS
+#define NETCFG_TCP_FIN_WAIT_MS 20000ul
+#endif
+// Ephemeral ports: a rolling counter, first 4097 (6.4).
+#define NETCFG_TCP_EPHEMERAL_FIRST 4097
+#define NETCFG_TCP_EPHEMERAL_LAST 0x7FFF
+#if NETCFG_TCP_MSS > NETCFG_MTU - 40
+#error "NETCFG_TCP_MSS must fit the MTU"
+#endif
+
 #if NETCFG_MTU < 576 || NETCFG_MTU > 1500
 #error "NETCFG_MTU must be within 576..1500"
 #endif
