@@ -47,7 +47,6 @@ public:
     virtual void poll();
     virtual NetUdpSocket* udpSocket();
     virtual NetTcpSocket* tcpSocket();
-    virtual NetTcpSocket* tcpSocket();
 
     // Pointer to the 6 MAC bytes (board::mac_address() unless setHwAddr() was used).
     const char* getHwAddr() const;

@@ -15,7 +15,6 @@
 class NetIf;
 class NetUdpSocket;
 class NetTcpSocket;
-class NetTcpSocket;
 class NetDnsRequest;
 class Host;
 
@@ -64,18 +63,6 @@ struct NetStats {
     uint32_t tcp_retransmits;      // timeouts, fast retransmits, SYN retransmissions
     uint32_t tcp_rst_tx;           // resets sent
     uint32_t tcp_tx;               // segments sent
-    // TCP
-    uint32_t tcp_rx;               // segments received (before checks)
-    uint32_t tcp_bad_header;       // too short, bad data offset, malformed options: dropped
-    uint32_t tcp_bad_checksum;     // dropped
-    uint32_t tcp_bad_flags;        // SYN+FIN, SYN+RST: dropped
-    uint32_t tcp_dropped;          // not to our unicast address, port 0, outside the window
-    uint32_t tcp_no_port;          // no connection or listener: answered with RST
-    uint32_t tcp_syn_dropped;      // SYNs dropped (accept queue full of connections, no PCB)
-    uint32_t tcp_ooseq;            // out-of-order segments held for reassembly
-    uint32_t tcp_retransmits;      // timeouts, fast retransmits, SYN retransmissions
-    uint32_t tcp_rst_tx;           // resets sent
-    uint32_t tcp_tx;               // segments sent
     // IP fragmentation and reassembly (ip_fragments_dropped above: fragments dropped as
     // malformed or beyond the reassembly limits, or whose datagram was given up)
     uint32_t ip_frag_tx;           // fragments sent (datagrams larger than the MTU)
@@ -99,10 +86,6 @@ public:
     // Decrements the reference count; at 0 a socket that is still open is closed.  The object
     // itself is deleted by a later Net::poll().
     static void releaseUdpSocket(NetUdpSocket* pNetUdpSocket);
-    // Same for TCP (TCPSocket wrapper, and connections accepted by a listener).
-    static NetTcpSocket* tcpSocket(NetIf& netif);
-    static NetTcpSocket* tcpSocket();
-    static void releaseTcpSocket(NetTcpSocket* pNetTcpSocket);
     // Same for TCP (TCPSocket wrapper, and connections accepted by a listener).
     static NetTcpSocket* tcpSocket(NetIf& netif);
     static NetTcpSocket* tcpSocket();

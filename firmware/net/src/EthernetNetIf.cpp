@@ -15,8 +15,6 @@
 #include "netudpsocket.h"
 #include "nettcpsocket.h"
 #include "tcp.h"
-#include "nettcpsocket.h"
-#include "tcp.h"
 
 namespace {
 enum : uint8_t { ARP_FREE = 0, ARP_PENDING = 1, ARP_STABLE = 2 };
@@ -105,7 +103,6 @@ EthernetErr EthernetNetIf::setup(int timeout_ms) {
 }
 
 NetUdpSocket* EthernetNetIf::udpSocket() { return new (std::nothrow) NetUdpSocket(this); }
-NetTcpSocket* EthernetNetIf::tcpSocket() { return new (std::nothrow) NetTcpSocket(this); }
 NetTcpSocket* EthernetNetIf::tcpSocket() { return new (std::nothrow) NetTcpSocket(this); }
 
 uint64_t EthernetNetIf::nextTimerUs() const {
@@ -450,7 +447,6 @@ void EthernetNetIf::ipInput(int len) {
     switch (ip[9]) {
         case NET_PROTO_ICMP: icmpInput(ip, ihl, total); break;
         case NET_PROTO_UDP: udpInput(ip, ihl, total); break;
-        case tcp::PROTO: TcpCore::input(this, ip, ihl, total); break;
         case tcp::PROTO: TcpCore::input(this, ip, ihl, total); break;
         case 2: m_igmp.input(ip, ihl, total); break;  // IGMP
         default: S.ip_unknown_proto++; break;

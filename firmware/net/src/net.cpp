@@ -9,7 +9,6 @@
 #include "netstack.h"
 #include "netudpsocket.h"
 #include "tcp.h"
-#include "tcp.h"
 
 NetStats NetCore::stats;
 NetIf* NetCore::ifs;
@@ -129,8 +128,6 @@ uint64_t Net::nextTimerUs() {
         uint64_t t = pIf->nextTimerUs();
         if (t && (!best || t < best)) best = t;
     }
-    uint64_t tt = TcpCore::nextTimerUs();  // retransmission, persist, delayed ACK, TIME_WAIT
-    if (tt && (!best || tt < best)) best = tt;
     uint64_t tt = TcpCore::nextTimerUs();  // retransmission, persist, delayed ACK, TIME_WAIT
     if (tt && (!best || tt < best)) best = tt;
     return best;
