@@ -14,10 +14,12 @@
 // state.  The dns address is stored (getDns()) and will be honoured by the DNS client (the
 // original ignored it, 6.5).
 //
-// DHCP mode: EthernetNetIf(hostname) is declared, but DHCP comes with a later version:
-// setup() in this mode keeps polling the interface for timeout_ms and then returns
-// ETH_TIMEOUT (-65534) with getIp() = 0.0.0.0.  The hostname pointer is stored, not copied,
-// as in the original.
+// DHCP mode: EthernetNetIf(hostname) (the pointer is stored, not copied, as in the original;
+// sent as option 12).  setup() runs the DHCP client (dhcpclient.h) until an address is bound
+// (ETH_OK; getIp(), getNetmask(), getGateway(), getDns() from the lease; gratuitous ARP) or
+// timeout_ms has passed (ETH_TIMEOUT, -65534, the client stops).  After setup() the client
+// keeps running from poll(): renewal at T1, rebinding at T2, the address goes down at lease
+// expiry (the original never renewed, 6.5).  It takes one UDP socket of the pool (port 68).
 //
 // setup() may be called again: the ARP cache is cleared and the interface re-announced.
 #pragma once
@@ -36,6 +38,8 @@ enum EthernetErr {
     ETH_OK = 0
 };
 
+class DhcpClient;
+
 class EthernetNetIf : public NetIf {
 public:
     EthernetNetIf(const char* hostname = NULL);
@@ -43,6 +47,9 @@ public:
     virtual ~EthernetNetIf();
 
     EthernetErr setup(int timeout_ms = 15000);
+    // Extension: what setup() does, without waiting: in DHCP mode the client then runs from
+    // poll() (isUp() once bound, no timeout); static mode: the same as setup().
+    void setupNoWait();
 
     virtual void poll();
     virtual NetUdpSocket* udpSocket();
@@ -54,6 +61,7 @@ public:
 
     // Extensions.
     void setHwAddr(const uint8_t mac[6]);  // use this MAC instead of the board's (before setup())
+    const DhcpClient* dhcpClient() const { return m_dhcpc; }  // DHCP mode, after setup()
     IpAddr getNetmask() const { return m_netmask; }
     IpAddr getGateway() const { return m_gateway; }
     IpAddr getDns() const { return m_dns; }
@@ -74,6 +82,8 @@ public:
     const NetReasm& reasm() const { return m_reasm; }
 
 private:
+    friend class DhcpClient;
+    EthernetErr dhcpSetup(int timeout_ms);  // dhcp.cpp
     void init();
     void input(int len);
     void arpInput(int len);
@@ -114,6 +124,7 @@ private:
     bool m_dhcp;
     bool m_up;
     bool m_customMac;
+    DhcpClient* m_dhcpc = nullptr;  // DHCP mode, from the first setup()
     NetIgmp m_igmp;
     NetReasm m_reasm;
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "dhcpclient.h"
 #include "dnsclient.h"
 #include "netstack.h"
 #include "netudpsocket.h"
@@ -60,6 +61,8 @@ EthernetNetIf::EthernetNetIf(IpAddr ip, IpAddr netmask, IpAddr gateway, IpAddr d
 }
 
 EthernetNetIf::~EthernetNetIf() {
+    delete m_dhcpc;  // releases its socket
+    m_dhcpc = NULL;
     m_up = false;
     arpClear();
     // NetIf's destructor unregisters the interface and closes its sockets.
@@ -91,23 +94,15 @@ EthernetErr EthernetNetIf::setup(int timeout_ms) {
         return ETH_OK;
     }
 
-    // DHCP mode: the client comes in a later version.  Keep the interface polled (frames are
-    // drained and dropped) until the timeout, then report ETH_TIMEOUT like a DHCP failure.
-    m_ip = IpAddr();
-    uint64_t end = board::micros() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
-    while (board::micros() < end) {
-        poll();
-        board::wait_for_event(end);
-    }
-    return ETH_TIMEOUT;
+    return dhcpSetup(timeout_ms);  // DHCP mode: dhcp.cpp
 }
 
 NetUdpSocket* EthernetNetIf::udpSocket() { return new (std::nothrow) NetUdpSocket(this); }
 NetTcpSocket* EthernetNetIf::tcpSocket() { return new (std::nothrow) NetTcpSocket(this); }
 
 uint64_t EthernetNetIf::nextTimerUs() const {
-    uint64_t best = 0;
-    if (!m_up) return 0;
+    uint64_t best = m_dhcpc ? m_dhcpc->nextTimerUs() : 0;  // DHCP runs while down too
+    if (!m_up) return best;
     for (const ArpEntry& e : m_arp)
         if (e.state != ARP_FREE && (!best || e.expires < best)) best = e.expires;
     uint64_t t = m_igmp.nextTimerUs();
@@ -142,8 +137,9 @@ void EthernetNetIf::poll() {
         if (n <= 0) break;
         if (n > (int)sizeof m_rx) n = (int)sizeof m_rx;  // a driver must not do this; be safe
         S.frames_rx++;
-        if (m_up) input(n);
+        if (m_up || (m_dhcpc && m_dhcpc->running())) input(n);
     }
+    if (m_dhcpc) m_dhcpc->poll();  // DHCP timers, also after setup() (renew, rebind, expiry)
 }
 
 // --- Ethernet ------------------------------------------------------------------------------
@@ -260,6 +256,7 @@ void EthernetNetIf::arpInput(int len) {
         return;
     }
     S.arp_rx++;
+    if (m_dhcpc) m_dhcpc->arpInput(rd16(a + 6), a + 8, rd32(a + 14), rd32(a + 24));
     uint16_t op = rd16(a + 6);
     const uint8_t* sha = a + 8;
     uint32_t spa = rd32(a + 14);
@@ -502,6 +499,9 @@ void EthernetNetIf::udpInput(const uint8_t* ip, int ihl, int total) {
             return;
         }
     }
+    // DHCP replies to port 68 go to the client while it runs.
+    if (m_dhcpc && rd16(u + 2) == 68 && m_dhcpc->input(IpAddr::fromU32(src), rd16(u), u + UDP_HDR, ulen - UDP_HDR))
+        return;
     // Answers to the DNS client's outstanding queries (their ports are its own).
     if (NetDns::input(IpAddr::fromU32(src), rd16(u), rd16(u + 2), u + UDP_HDR, ulen - UDP_HDR))
         return;
