@@ -69,6 +69,8 @@ bool handle_core(uint8_t type, uint16_t id, proto::Reader& r);
 bool handle_net(uint8_t type, uint16_t id, proto::Reader& r);
 bool handle_udp(uint8_t type, uint16_t id, proto::Reader& r);
 bool handle_svc(uint8_t type, uint16_t id, proto::Reader& r);
+bool handle_tcp(uint8_t type, uint16_t id, proto::Reader& r);
+bool handle_dns(uint8_t type, uint16_t id, proto::Reader& r);
 
 // Counters of the link layer, for STATS.
 uint32_t link_bad_frames();

@@ -76,7 +76,7 @@ void dispatch(const uint8_t* body, size_t len) {
     uint16_t id = (uint16_t)(body[1] | (body[2] << 8));
     proto::Reader r(body + 3, len - 3);
     if (handle_core(type, id, r) || handle_net(type, id, r) || handle_udp(type, id, r) ||
-        handle_svc(type, id, r))
+        handle_tcp(type, id, r) || handle_dns(type, id, r) || handle_svc(type, id, r))
         return;
     send_error(id, proto::ERR_UNKNOWN_TYPE);
 }

@@ -33,7 +33,7 @@ class BoardKeywords:
 
     @keyword
     def start_board_with_image(self, image: str, name: str, profile: str = "default",
-                               ip: str = "192.0.2.10"):
+                               ip: str = "192.0.2.20"):
         """Start another emulated board running ``image`` (a name from firmware/images.json
         such as ``udp_socket_example`` or ``echo_server``, or a path), with no agent: the
         test sees it through its console (`Wait For Line On Uart` with ``name=``) and the

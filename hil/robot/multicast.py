@@ -33,12 +33,13 @@ class MulticastKeywords:
         given); returns the last one's data."""
         want = None if data is None else (data if isinstance(data, bytes) else str(data).encode())
 
-        def ok(d):
-            return (want is None or d.data == want) and (source is None or d.source[0] == source)
+        def ok(e):  # an Exchange of the listener's log
+            return (e.direction == "rx" and (want is None or e.data == want)
+                    and (source is None or e.peer[0] == source))
 
-        listener.wait_for(lambda _: sum(ok(d) for d in listener.datagrams()) >= int(count),
-                          float(timeout))
-        got = [d for d in listener.datagrams() if ok(d)]
+        listener.wait_for(lambda log: sum(ok(e) for e in log) >= int(count), float(timeout))
+        got = [d for d in listener.datagrams()
+               if (want is None or d.data == want) and (source is None or d.source[0] == source)]
         if len(got) < int(count):
             seen = [(d.source, d.data[:32]) for d in listener.datagrams()]
             raise AssertionError(f"{len(got)} matching datagrams within {timeout} s, expected "

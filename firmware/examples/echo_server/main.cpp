@@ -1,7 +1,7 @@
 // EchoServer example (netservices.md 7.2, after darran's mbed EchoServer): RFC 862 echo on
 // TCP port 7 and UDP port 7.
 //
-// Addressing: STATIC by default, 192.0.2.10/24, gateway 192.0.2.1 (the DHCP client is
+// Addressing: STATIC by default, 192.0.2.20/24 (the bench agent board is .10), gateway 192.0.2.1 (the DHCP client is
 // being written in parallel); build with -DECHO_USE_DHCP=1 for the original's DHCP mode.
 // Console lines are the original's; "Handlers: %d" (printed by TCPEchoHandler whenever the
 // number of connection handlers changes) is an addition for tests.
@@ -20,7 +20,7 @@ int main() {
 #if defined(ECHO_USE_DHCP) && ECHO_USE_DHCP
     EthernetNetIf* eth = new EthernetNetIf();
 #else
-    EthernetNetIf* eth = new EthernetNetIf(IpAddr(192, 0, 2, 10), IpAddr(255, 255, 255, 0),
+    EthernetNetIf* eth = new EthernetNetIf(IpAddr(192, 0, 2, 20), IpAddr(255, 255, 255, 0),
                                            IpAddr(192, 0, 2, 1), IpAddr(192, 0, 2, 1));
 #endif
     EchoServer* server = new EchoServer();

@@ -3,7 +3,7 @@
 // datagram another host sends to the group.
 //
 // As the original it uses DHCP (EthernetNetIf with no arguments).  Build with
-// -DUDPEX_STATIC_IP=a,b,c,d (image udp_socket_example_static: 192.0.2.10) for a static
+// -DUDPEX_STATIC_IP=a,b,c,d (image udp_socket_example_static: 192.0.2.20) for a static
 // address instead; UDPEX_NETMASK, UDPEX_GATEWAY and UDPEX_DNS (same a,b,c,d form) default
 // to 255.255.255.0 and a.b.c.1.  See README.md next to this file.
 //

@@ -1,0 +1,310 @@
+// TCPSocket commands: wrappers per handle, both callback forms, accept driven by the host or
+// done by the listener's own callback (as a server does), and stream modes that move bulk
+// data inside the callbacks (echo, sink with SHA-256, source of a known pattern).
+#include <stdlib.h>
+#include <string.h>
+
+#include "TCPSocket.h"
+#include "agent.h"
+#include "rt.h"
+#include "sha256.h"
+
+namespace agent {
+namespace {
+
+constexpr int kMaxTcp = 12;
+constexpr uint16_t kChunk = 536;  // one default-MSS segment per step
+
+enum StreamMode : uint8_t { ST_OFF = 0, ST_ECHO = 1, ST_SINK = 2, ST_SOURCE = 3 };
+
+struct TcpSlot {
+    TCPSocket* sock = nullptr;
+    uint8_t handle = 0;
+    uint8_t stream = ST_OFF;
+    bool auto_accept = false;
+    uint8_t child_stream = ST_OFF;
+    uint32_t rx = 0, tx = 0, source_left = 0;
+    uint16_t pend_off = 0, pend_len = 0;  // echo: bytes received but not yet accepted by send()
+    uint8_t* buf = nullptr;               // kChunk bytes, allocated for stream modes
+    Sha256 sha;
+
+    void reset_stream(uint8_t mode, uint32_t count);
+    void pump();                     // move stream data as far as the buffers allow
+    void report(TCPSocketEvent e, CallbackMode mode);
+    void onEvent(TCPSocketEvent e) { report(e, CB_MEMBER); }
+};
+
+TcpSlot g_tcp[kMaxTcp];
+
+template <int N>
+void tcp_function_cb(TCPSocketEvent e) { g_tcp[N].report(e, CB_FUNCTION); }
+void (*const g_tcp_fns[kMaxTcp])(TCPSocketEvent) = {
+    tcp_function_cb<0>, tcp_function_cb<1>, tcp_function_cb<2>, tcp_function_cb<3>,
+    tcp_function_cb<4>, tcp_function_cb<5>, tcp_function_cb<6>, tcp_function_cb<7>,
+    tcp_function_cb<8>, tcp_function_cb<9>, tcp_function_cb<10>, tcp_function_cb<11>};
+
+int alloc_slot(TCPSocket* sock) {
+    for (int i = 0; i < kMaxTcp; i++) {
+        if (!g_tcp[i].sock) {
+            TcpSlot& s = g_tcp[i];
+            s.sock = sock;
+            s.handle = (uint8_t)i;
+            s.auto_accept = false;
+            s.child_stream = ST_OFF;
+            s.reset_stream(ST_OFF, 0);
+            return i;
+        }
+    }
+    return -1;
+}
+
+void free_slot(TcpSlot& s) {
+    delete s.sock;
+    s.sock = nullptr;
+    free(s.buf);
+    s.buf = nullptr;
+    s.stream = ST_OFF;
+}
+
+void TcpSlot::reset_stream(uint8_t mode, uint32_t count) {
+    stream = mode;
+    rx = tx = 0;
+    source_left = count;
+    pend_off = pend_len = 0;
+    sha.reset();
+    if (mode != ST_OFF && !buf) buf = (uint8_t*)malloc(kChunk);
+}
+
+void TcpSlot::pump() {
+    if (!buf) return;
+    for (int guard = 0; guard < 64; guard++) {
+        if (stream == ST_SINK) {
+            int n = sock->recv((char*)buf, kChunk);
+            if (n <= 0) return;
+            rx += (uint32_t)n;
+            sha.update(buf, (size_t)n);
+        } else if (stream == ST_ECHO) {
+            if (pend_len == 0) {
+                int n = sock->recv((char*)buf, kChunk);
+                if (n <= 0) return;
+                rx += (uint32_t)n;
+                pend_off = 0;
+                pend_len = (uint16_t)n;
+            }
+            int sent = sock->send((const char*)buf + pend_off, pend_len);
+            if (sent <= 0) return;  // buffer full: WRITEABLE brings us back
+            tx += (uint32_t)sent;
+            pend_off = (uint16_t)(pend_off + sent);
+            pend_len = (uint16_t)(pend_len - sent);
+            if (pend_len) return;
+        } else if (stream == ST_SOURCE) {
+            if (source_left == 0) return;
+            uint16_t n = source_left < kChunk ? (uint16_t)source_left : kChunk;
+            for (uint16_t i = 0; i < n; i++) buf[i] = (uint8_t)((tx + i) % 251);
+            int sent = sock->send((const char*)buf, n);
+            if (sent <= 0) return;
+            tx += (uint32_t)sent;
+            source_left -= (uint32_t)sent;
+            if (source_left == 0) {
+                sock->close();  // FIN after the queued data
+                return;
+            }
+        } else {
+            return;
+        }
+    }
+}
+
+void TcpSlot::report(TCPSocketEvent e, CallbackMode mode) {
+    if (e == TCPSOCKET_ACCEPT && auto_accept) {
+        Host client;
+        TCPSocket* child = nullptr;
+        proto::EvTcpAccepted ev;
+        ev.ts_us = board::micros();
+        ev.listener = handle;
+        ev.result = sock->accept(&client, &child);
+        ev.new_handle = -1;
+        if (ev.result == TCPSOCKET_OK) {
+            int h = alloc_slot(child);
+            if (h < 0) {
+                child->close();
+                delete child;
+                ev.result = TCPSOCKET_MEM;
+            } else {
+                TcpSlot& c = g_tcp[h];
+                c.sock->setOnEvent(&c, &TcpSlot::onEvent);
+                c.reset_stream(child_stream, 0);
+                ev.new_handle = h;
+            }
+        }
+        ev.ip = from_ip(client.getIp());
+        ev.port = (uint16_t)client.getPort();
+        send_msg(0, ev);
+        if (ev.new_handle >= 0) g_tcp[ev.new_handle].pump();
+        return;
+    }
+    bool data_event = e == TCPSOCKET_READABLE || e == TCPSOCKET_WRITEABLE ||
+                      e == TCPSOCKET_CONNECTED;
+    if (stream != ST_OFF && data_event) {
+        pump();
+        if (e != TCPSOCKET_CONNECTED) return;  // bulk traffic stays on the board
+    }
+    proto::EvTcpEvent ev;
+    ev.ts_us = board::micros();
+    ev.handle = handle;
+    ev.event = (uint8_t)e;
+    ev.mode = mode;
+    send_msg(0, ev);
+}
+
+TcpSlot* slot(uint8_t h) { return (h < kMaxTcp && g_tcp[h].sock) ? &g_tcp[h] : nullptr; }
+
+template <class T>
+TcpSlot* parse_slot(proto::Reader& r, uint16_t id, T& q) {
+    if (!parse(r, id, q)) return nullptr;
+    TcpSlot* s = slot(q.handle);
+    if (!s) send_error(id, proto::ERR_BAD_HANDLE);
+    return s;
+}
+
+}  // namespace
+
+bool handle_tcp(uint8_t type, uint16_t id, proto::Reader& r) {
+    switch (type) {
+    case proto::MSG_TCP_NEW: {
+        proto::TcpNewReq q;
+        if (!parse(r, id, q)) return true;
+        int h = alloc_slot(new TCPSocket());
+        if (h < 0) reply_result<proto::TcpNewReply>(id, TCPSOCKET_MEM);
+        else reply_result<proto::TcpNewReply>(id, h);
+        return true;
+    }
+    case proto::MSG_TCP_DELETE: {
+        proto::TcpDeleteReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        free_slot(*s);
+        reply_result<proto::TcpDeleteReply>(id, TCPSOCKET_OK);
+        return true;
+    }
+    case proto::MSG_TCP_BIND: {
+        proto::TcpBindReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        reply_result<proto::TcpBindReply>(id, s->sock->bind(Host(to_ip(q.ip), q.port, nullptr)));
+        return true;
+    }
+    case proto::MSG_TCP_LISTEN: {
+        proto::TcpListenReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        reply_result<proto::TcpListenReply>(id, s->sock->listen());
+        return true;
+    }
+    case proto::MSG_TCP_CONNECT: {
+        proto::TcpConnectReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        reply_result<proto::TcpConnectReply>(id, s->sock->connect(Host(to_ip(q.ip), q.port, nullptr)));
+        return true;
+    }
+    case proto::MSG_TCP_ACCEPT: {
+        proto::TcpAcceptReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        Host client;
+        TCPSocket* child = nullptr;
+        proto::TcpAcceptReply a;
+        a.result = s->sock->accept(&client, &child);
+        a.new_handle = -1;
+        if (a.result == TCPSOCKET_OK) {
+            a.new_handle = alloc_slot(child);
+            if (a.new_handle < 0) {
+                child->close();
+                delete child;
+                a.result = TCPSOCKET_MEM;
+            }
+        }
+        a.ip = from_ip(client.getIp());
+        a.port = (uint16_t)client.getPort();
+        send_msg(id, a);
+        return true;
+    }
+    case proto::MSG_TCP_SEND: {
+        proto::TcpSendReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        reply_result<proto::TcpSendReply>(id, s->sock->send((const char*)q.data.data, q.data.len));
+        return true;
+    }
+    case proto::MSG_TCP_RECV: {
+        proto::TcpRecvReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        static char buf[proto::MAX_PAYLOAD];
+        int cap = q.maxlen < sizeof buf ? q.maxlen : (int)sizeof buf;
+        proto::TcpRecvReply a;
+        a.result = s->sock->recv(buf, cap);
+        a.data = proto::Bytes{(const uint8_t*)buf, (uint16_t)(a.result > 0 ? a.result : 0)};
+        send_msg(id, a);
+        return true;
+    }
+    case proto::MSG_TCP_CLOSE: {
+        proto::TcpCloseReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        reply_result<proto::TcpCloseReply>(id, s->sock->close());
+        return true;
+    }
+    case proto::MSG_TCP_ON_EVENT: {
+        proto::TcpOnEventReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        int32_t result = TCPSOCKET_OK;
+        if (q.mode == CB_NONE) s->sock->resetOnEvent();
+        else if (q.mode == CB_FUNCTION) s->sock->setOnEvent(g_tcp_fns[s->handle]);
+        else if (q.mode == CB_MEMBER) s->sock->setOnEvent(s, &TcpSlot::onEvent);
+        else result = TCPSOCKET_SETUP;
+        reply_result<proto::TcpOnEventReply>(id, result);
+        return true;
+    }
+    case proto::MSG_TCP_STREAM: {
+        proto::TcpStreamReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        if (q.mode > ST_SOURCE) { reply_result<proto::TcpStreamReply>(id, TCPSOCKET_SETUP); return true; }
+        s->reset_stream(q.mode, q.count);
+        if (q.mode != ST_OFF) s->sock->setOnEvent(s, &TcpSlot::onEvent);
+        reply_result<proto::TcpStreamReply>(id, TCPSOCKET_OK);
+        s->pump();  // data already waiting, or a source that can start at once
+        return true;
+    }
+    case proto::MSG_TCP_STREAM_STATUS: {
+        proto::TcpStreamStatusReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        static uint8_t digest[32];
+        s->sha.final(digest);
+        proto::TcpStreamStatusReply a;
+        a.rx_bytes = s->rx;
+        a.tx_bytes = s->tx;
+        a.sha256 = proto::Bytes{digest, 32};
+        send_msg(id, a);
+        return true;
+    }
+    case proto::MSG_TCP_AUTO_ACCEPT: {
+        proto::TcpAutoAcceptReq q;
+        TcpSlot* s = parse_slot(r, id, q);
+        if (!s) return true;
+        s->auto_accept = q.on != 0;
+        s->child_stream = q.stream <= ST_SOURCE ? q.stream : ST_OFF;
+        if (s->auto_accept) s->sock->setOnEvent(s, &TcpSlot::onEvent);
+        reply_result<proto::TcpAutoAcceptReply>(id, TCPSOCKET_OK);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+}  // namespace agent
