@@ -420,6 +420,11 @@ void EthernetNetIf::ipInput(int len) {
     bool mcast = (dst >> 28) == 0xE;
     bool accept = (me != 0 && dst == me) || dst == 0xFFFFFFFFu || subnetBcast ||
                   (mcast && m_igmp.isMember(dst));
+    // No address yet: a DHCP server may unicast to the offered one (lwIP took UDP to port 68
+    // then too).
+    if (!accept && me == 0 && m_dhcpc && m_dhcpc->running() && ip[9] == NET_PROTO_UDP &&
+        ihl + 4 <= total)
+        accept = rd16(ip + ihl + 2) == 68;
     if (!accept) {
         S.ip_not_for_us++;
         return;

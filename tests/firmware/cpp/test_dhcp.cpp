@@ -726,6 +726,28 @@ TEST(malformed_offers_ignored) {
     CHECK(take().dhcp.empty());
 }
 
+TEST(unicast_offer_to_the_offered_address) {
+    EthernetNetIf* e = dhcp_if();
+    Sent s = take();
+    // A server ignoring the broadcast flag: OFFER and ACK unicast to yiaddr / our MAC.
+    serve(bootp(s.dhcp[0].xid, OFFER_IP, std_opts(2)), OFFER_IP);
+    Net::poll();
+    s = take();
+    CHECK_EQ(s.dhcp.size(), (size_t)1);
+    if (s.dhcp.size() != 1) return;
+    serve(bootp(s.dhcp[0].xid, OFFER_IP, std_opts(5)), OFFER_IP);
+    Net::poll();
+    settle();
+    CHECK(e->isUp());
+    // Other unicast traffic to that address before binding is not taken.
+    dhcp_if();
+    take();
+    Net::resetStats();
+    host_board::inject(udp_frame(SRV_IP, 67, 5000, bytes("x"), SRV_MAC, OFFER_IP));
+    Net::poll();
+    CHECK_EQ(Net::stats().ip_not_for_us, 1u);
+}
+
 TEST(options_in_overloaded_file_field) {
     EthernetNetIf* e = dhcp_if();
     Sent s = take();

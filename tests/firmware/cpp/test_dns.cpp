@@ -941,3 +941,38 @@ TEST(build_query_bytes) {
     CHECK_EQ(NetDns::buildQuery(b, 10, 1, "ab.c"), 0);  // does not fit
     CHECK_EQ(NetDns::buildQuery(b, (int)sizeof b, 1, "a..c"), 0);
 }
+
+// close() and a new resolve() from inside the reply callback (the usual pattern).
+struct Chain {
+    DNSRequest req;
+    std::vector<int> replies;
+    std::vector<std::string> ips;
+    void onReply(DNSReply r) {
+        replies.push_back((int)r);
+        IpAddr ip;
+        req.getResult(&ip);
+        ips.push_back(ipstr(ip));
+        CHECK_EQ((int)req.close(), (int)DNS_OK);
+        if (replies.size() < 3) {
+            char n[16];
+            snprintf(n, sizeof n, "10.0.0.%d", (int)replies.size() + 1);
+            CHECK_EQ((int)req.resolve(n), (int)DNS_OK);
+        }
+    }
+};
+
+TEST(close_and_resolve_inside_callback) {
+    dns_setup();
+    Chain c;
+    c.req.setOnReply(&c, &Chain::onReply);
+    c.req.resolve("10.0.0.0");
+    for (int i = 0; i < 10; i++) Net::poll();
+    CHECK_EQ(c.replies.size(), (size_t)3);
+    CHECK_EQ(c.ips.size(), (size_t)3);
+    if (c.ips.size() == 3) {
+        CHECK_EQ(c.ips[0], std::string("10.0.0.0"));
+        CHECK_EQ(c.ips[1], std::string("10.0.0.2"));
+        CHECK_EQ(c.ips[2], std::string("10.0.0.3"));
+    }
+    CHECK_EQ(NetDns::nextTimerUs(), (uint64_t)0);
+}
