@@ -31,7 +31,14 @@ from .protocol import codegen
 REPO = Path(__file__).resolve().parent.parent
 FIRMWARE = REPO / "firmware"
 DEFAULT_BUILD_DIR = REPO / "build"
-PROFILES = {"default": [], "large": ["-DNETCFG_PROFILE_LARGE=1"]}
+#: Build profiles (netcfg.h): "default" = the original's limits (netservices.md 6.4);
+#: "large" = big windows for throughput (few connections fit the RAM);
+#: "server" = the default's per-connection buffers with room for 10 connections.
+PROFILES = {
+    "default": [],
+    "large": ["-DNETCFG_PROFILE_LARGE=1"],
+    "server": ["-DNETCFG_TCP_PCBS=10", "-DNETCFG_TCP_LISTENERS=2"],
+}
 
 COMMON_FLAGS = [
     "-Os", "-g", "-ffreestanding", "-fno-exceptions", "-fno-unwind-tables",

@@ -1,5 +1,8 @@
-// Heap over [__heap_start, __heap_end) (AHB SRAM bank 0, see the linker script):
-// first-fit over an address-ordered free list, neighbours coalesced on free.
+// Heap over the RAM no static object uses (see the linker script): AHB SRAM bank 0
+// [__heap_start, __heap_end), the rest of local SRAM [__heap2_start, __heap2_end) between
+// .bss and the main stack's reserve, and the rest of AHB SRAM bank 1 after the Ethernet
+// buffers [__heap3_start, __heap3_end).  One first-fit, address-ordered free list spans
+// them all; neighbours are coalesced on free (never across regions: they are not adjacent).
 //
 // Every block starts with an 8-byte header {size, next}; size is the whole block (header
 // included, a multiple of 8) so payloads are 8-byte aligned.  Free blocks are linked through
@@ -12,7 +15,8 @@
 
 #include "rt.h"
 
-extern "C" char __heap_start[], __heap_end[];
+extern "C" char __heap_start[], __heap_end[], __heap2_start[], __heap2_end[], __heap3_start[],
+    __heap3_end[];
 
 namespace {
 
@@ -31,14 +35,33 @@ bool g_init = false;
 size_t g_used = 0;
 size_t g_peak = 0;
 
+struct Region {
+    char* start;
+    char* end;
+};
+const Region kRegions[] = {
+    {__heap_start, __heap_end}, {__heap2_start, __heap2_end}, {__heap3_start, __heap3_end}};
+size_t g_size = 0;
+
+void insert_free(Block* b);
+
 void heap_init() {
-    uintptr_t start = ((uintptr_t)__heap_start + kAlign - 1) & ~(uintptr_t)(kAlign - 1);
-    uintptr_t end = (uintptr_t)__heap_end & ~(uintptr_t)(kAlign - 1);
     g_init = true;
-    if (end <= start + kMinBlock) return;
-    g_free = reinterpret_cast<Block*>(start);
-    g_free->size = (uint32_t)(end - start);
-    g_free->next = nullptr;
+    for (const Region& r : kRegions) {
+        uintptr_t start = ((uintptr_t)r.start + kAlign - 1) & ~(uintptr_t)(kAlign - 1);
+        uintptr_t end = (uintptr_t)r.end & ~(uintptr_t)(kAlign - 1);
+        if (end <= start + kMinBlock) continue;
+        Block* b = reinterpret_cast<Block*>(start);
+        b->size = (uint32_t)(end - start);
+        insert_free(b);
+        g_size += b->size;
+    }
+}
+
+bool in_heap(uintptr_t b, uintptr_t p) {
+    for (const Region& r : kRegions)
+        if (b >= (uintptr_t)r.start && p <= (uintptr_t)r.end) return true;
+    return false;
 }
 
 [[noreturn]] void heap_corrupt(const char* what, void* p) {
@@ -53,15 +76,15 @@ void account(long delta) {
 
 Block* header_of(void* p) {
     Block* b = reinterpret_cast<Block*>(static_cast<char*>(p) - kHeader);
-    if ((uintptr_t)b < (uintptr_t)__heap_start || (uintptr_t)p > (uintptr_t)__heap_end ||
-        ((uintptr_t)p & (kAlign - 1)) || (uintptr_t)b->next != kUsedMagic)
+    if (!in_heap((uintptr_t)b, (uintptr_t)p) || ((uintptr_t)p & (kAlign - 1)) ||
+        (uintptr_t)b->next != kUsedMagic)
         heap_corrupt("bad pointer", p);
     return b;
 }
 
 // Bytes of block needed for `n` payload bytes; 0 if impossible.
 size_t block_size_for(size_t n) {
-    if (n > (size_t)(__heap_end - __heap_start)) return 0;
+    if (n > g_size) return 0;
     size_t s = (n + kHeader + kAlign - 1) & ~(kAlign - 1);
     return s < kMinBlock ? kMinBlock : s;
 }
@@ -180,7 +203,10 @@ void* realloc(void* p, size_t n) {
 
 size_t rt_heap_used(void) { return g_used; }
 size_t rt_heap_peak(void) { return g_peak; }
-size_t rt_heap_size(void) { return (size_t)(__heap_end - __heap_start); }
+size_t rt_heap_size(void) {
+    if (!g_init) heap_init();
+    return g_size;
+}
 
 int abs(int v) { return v < 0 ? -v : v; }
 long labs(long v) { return v < 0 ? -v : v; }

@@ -127,7 +127,7 @@ class AgentClient:
         """Write bytes as they are (tests use it for garbage and broken frames)."""
         self._ser.write(data)
 
-    def request(self, name: str, timeout: float = 2.0, **fields) -> codec.Message:
+    def request(self, name: str, /, timeout: float = 2.0, **fields) -> codec.Message:
         if self._closed:
             raise LinkClosed(f"{self.name}: {self._close_reason or 'link closed'}")
         req_id = next(self._ids)

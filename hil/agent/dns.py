@@ -34,11 +34,12 @@ class DNSRequest:
             raise AgentError("the agent has no room for another DNSRequest")
         self.handle = result
         self.generation = agent.boots
+        self.deleted = False
         if callback is not CallbackMode.NONE:
             self.set_on_reply(callback)
 
-    def _call(self, name, **fields):
-        return self.agent.request(name, handle=self.handle, **fields)
+    def _call(self, msg, /, **fields):
+        return self.agent.request(msg, handle=self.handle, **fields)
 
     def resolve(self, name: str, host_form: bool = False) -> int:
         return self._call("DNS_RESOLVE", host_form=int(host_form), name=name)["result"]
@@ -64,8 +65,9 @@ class DNSRequest:
         return sum(1 for m in self.agent.events() if self._mine()(m))
 
     def delete(self) -> int:
-        if self.agent.boots != self.generation:
-            return 0
+        if self.agent.boots != self.generation or self.deleted:
+            return 0  # gone with a board reset, or deleted already
+        self.deleted = True
         result = self._call("DNS_DELETE")["result"]
         self.agent.discard_events(self._mine())
         return result

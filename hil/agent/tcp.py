@@ -63,9 +63,10 @@ class TCPSocket:
                                  f"({describe(handle, TCPSocketErr)})")
         self.handle = handle
         self.generation = agent.boots
+        self.deleted = False
 
-    def _call(self, name, timeout: float = 2.0, **fields):
-        return self.agent.request(name, timeout=timeout, handle=self.handle, **fields)
+    def _call(self, msg, /, timeout: float = 2.0, **fields):
+        return self.agent.request(msg, timeout=timeout, handle=self.handle, **fields)
 
     def bind(self, port: int, ip: str = "0.0.0.0") -> int:
         return self._call("TCP_BIND", ip=ip, port=port)["result"]
@@ -129,8 +130,9 @@ class TCPSocket:
                 for m in self.agent.events() if self._mine()(m)]
 
     def delete(self) -> int:
-        if self.agent.boots != self.generation:
-            return 0
+        if self.agent.boots != self.generation or self.deleted:
+            return 0  # gone with a board reset, or deleted already
+        self.deleted = True
         result = self._call("TCP_DELETE")["result"]
         self.agent.discard_events(self._mine())
         return result

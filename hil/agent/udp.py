@@ -61,9 +61,10 @@ class UDPSocket:
             raise AgentError(f"the agent has no room for another UDPSocket ({describe(result)})")
         self.handle = result
         self.generation = agent.boots
+        self.deleted = False
 
-    def _call(self, name, **fields):
-        return self.agent.request(name, handle=self.handle, **fields)
+    def _call(self, msg, /, **fields):
+        return self.agent.request(msg, handle=self.handle, **fields)
 
     def bind(self, port: int, ip: str = "0.0.0.0") -> int:
         return self._call("UDP_BIND", ip=ip, port=port)["result"]
@@ -106,8 +107,9 @@ class UDPSocket:
         """Destroy the C++ object (its destructor closes the socket).
 
         After a board reset the object no longer exists: nothing to do (returns 0)."""
-        if self.agent.boots != self.generation:
-            return 0
+        if self.agent.boots != self.generation or self.deleted:
+            return 0  # gone with a board reset, or deleted already
+        self.deleted = True
         result = self._call("UDP_DELETE")["result"]
         self.agent.discard_events(self._mine())
         return result

@@ -67,7 +67,7 @@ def encode_payload(fields, values: dict) -> bytes:
     return b"".join(_pack_field(f, values[f.name]) for f in fields)
 
 
-def encode_request(name: str, req_id: int, **values) -> bytes:
+def encode_request(name: str, req_id: int, /, **values) -> bytes:
     cmd = COMMANDS[name]
     return struct.pack("<BH", cmd.code, req_id) + encode_payload(cmd.request, values)
 

@@ -128,7 +128,7 @@ class DnsKeywords:
         logger.info(f"{r.name} at board time {r.ts_us} us (getResult {r.ip}, Host {r.host_ip}, "
                     f"{r.mode.name.lower()} callback, {time.monotonic() - t0:.3f} s wall)")
         self._last = r
-        return r.name
+        return DNSReply(r.reply).name
 
     @keyword("Last DNS Reply")
     def last_dns_reply(self):
@@ -154,6 +154,11 @@ class DnsKeywords:
     def close_dns_request(self, req: DNSRequest) -> int:
         """``DNSRequest::close()``; returns its ``DNSRequestErr``."""
         return req.close()
+
+    @keyword("Delete DNS Request")
+    def delete_dns_request(self, req: DNSRequest):
+        """Destroy the ``DNSRequest`` object now (the agent holds four at a time)."""
+        return req.delete()
 
     @keyword("Board Time")
     def board_time(self, name: str | None = None) -> int:

@@ -70,8 +70,10 @@ class NetworkKeywords:
     def send_syn_flood_to_board(self, port: int, count: int = 10000, ping_every: int = 1000,
                                 name: str | None = None) -> list:
         """Send ``count`` TCP SYNs to the board's ``port`` from a host that never answers
-        (192.0.2.250, random source ports), pinging the board every ``ping_every`` SYNs.
-        Returns the ping round-trip times (ms); fails if a ping goes unanswered."""
+        (192.0.2.250, random source ports), probing the board with ping every
+        ``ping_every`` SYNs.  The flood overruns the link (frames are lost, as on a saturated
+        wire), so a probe is up to three echo requests: it fails only if none is answered.
+        Returns the probes' round-trip times (ms)."""
         import random
 
         board = self.lib.bench.board(name or None)
@@ -84,10 +86,12 @@ class NetworkKeywords:
                                    rnd.randrange(1024, 65535), int(port),
                                    rnd.getrandbits(32), 0x02))
                 if (i + 1) % int(ping_every) == 0:
-                    r = self.lib.bench.net.ping(board.ip, count=1, timeout=2.0)[0]
-                    if r is None:
-                        raise AssertionError(f"ping unanswered after {i + 1} SYNs")
-                    rtts.append(round(r * 1000, 3))
+                    answered = [r for r in self.lib.bench.net.ping(board.ip, count=3,
+                                                                    timeout=1.0) if r]
+                    if not answered:
+                        raise AssertionError(f"the board stopped answering ping after "
+                                             f"{i + 1} SYNs")
+                    rtts.append(round(answered[0] * 1000, 3))
         finally:
             raw.close()
         logger.info(f"{count} SYNs sent; pings during the flood: {rtts} ms")

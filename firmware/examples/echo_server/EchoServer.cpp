@@ -43,7 +43,10 @@ void EchoServer::onNetTcpSocketEvent(TCPSocketEvent e) {
 
 void EchoServer::onNetUdpSocketEvent(UDPSocketEvent e) {
     if (e != UDPSOCKET_READABLE) return;
-    char buf[128];
+    // The original read UDP into a 128-byte buffer; with datagram boundaries kept, a larger
+    // datagram would come back cut into 128-byte pieces.  RFC 862 wants it whole, so the
+    // buffer holds the largest datagram one unfragmented frame carries (MTU 746 - 28).
+    static char buf[718];
     Host from;
     int n;
     // One datagram per recvfrom (boundaries are kept): each is answered with its data.
