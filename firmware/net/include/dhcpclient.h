@@ -15,8 +15,8 @@
 //   These timers run from EthernetNetIf::poll() after setup() too (the original never
 //   renewed: a defect, 6.5).  An infinite lease (0xFFFFFFFF) has no timers.
 // * Replies are ignored unless: BOOTREPLY from port 67, htype 1/hlen 6, our xid and MAC,
-//   magic cookie, option 53 present, every option's length right and inside the message
-//   (option 52 overload of file/sname honoured), OFFER/ACK with a usable yiaddr, a lease
+//   magic cookie, option 53 present, every option's length right and inside the message,
+//   an END option (in file/sname too when option 52 overloads them), OFFER/ACK with a usable yiaddr, a lease
 //   time and a server id, a contiguous mask.  Ignored means the retransmission goes on.
 // * Takes one UDP socket of the pool (port 68) while it runs, as lwIP's DHCP PCB did.
 #pragma once

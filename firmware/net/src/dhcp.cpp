@@ -41,7 +41,8 @@ uint32_t classMask(uint32_t a) {
     return top < 128 ? 0xFF000000u : top < 192 ? 0xFFFF0000u : 0xFFFFFF00u;
 }
 
-// Options in m[i..end).  false on a length that is wrong for its option or runs past end.
+// Options in m[i..end).  false on a length that is wrong for its option or runs past end,
+// or when the END option is missing.
 bool parseOptions(const uint8_t* m, int i, int end, DhcpInfo* o, int* overload) {
     while (i < end) {
         uint8_t code = m[i];
@@ -97,7 +98,7 @@ bool parseOptions(const uint8_t* m, int i, int end, DhcpInfo* o, int* overload) 
         }
         i += 2 + l;
     }
-    return true;  // no END option: tolerated
+    return false;  // no END option (RFC 2131 4.1): malformed
 }
 }  // namespace
 

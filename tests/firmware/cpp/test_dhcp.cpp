@@ -682,6 +682,12 @@ TEST(malformed_offers_ignored) {
              b.resize(250);
              return b;
          }},
+        {"no end option", [&](uint32_t x) {
+             Bytes b = bootp(x, OFFER_IP, std_opts(2));
+             for (size_t i = b.size(); i-- > 240;)
+                 if (b[i] == 255) { b[i] = 0; break; }
+             return b;
+         }},
         {"overload value 7", [&](uint32_t x) {
              Opts v = std_opts(2);
              v.push_back({52, {7}});
