@@ -47,6 +47,14 @@ class Frame:
         router_alert = b"\x94\x04\x00\x00" in options
         return payload[0], socket.inet_ntoa(payload[4:8]), dst, ttl, router_alert
 
+    def udp(self):
+        """(src, dst, sport, dport, payload) for IPv4/UDP frames, else None."""
+        ip = self.ipv4()
+        if not ip or ip[2] != 17 or len(ip[5]) < 8:
+            return None
+        sport, dport = struct.unpack_from("!HH", ip[5])
+        return ip[0], ip[1], sport, dport, ip[5][8:]
+
     def arp(self):
         """(op, sender_ip, target_ip, sender_mac) for ARP frames, else None."""
         d = self.data

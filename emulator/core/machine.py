@@ -51,7 +51,7 @@ class Machine:
         self.board = board
         self.image_path = image_path
         self.idle_mode = idle
-        self.skip_grace_s = 0.003   # see _idle()
+        self.skip_grace_s = 0.020   # see _idle()
         self.slice_max = max(_SLICE_MIN, int(slice_count))
         self.short_frames = short_frames
         self.clock = BoardClock()

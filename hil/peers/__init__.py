@@ -1,15 +1,29 @@
-"""Protocol peers started per test on the bench network (see :mod:`hil.peers.base`)."""
+"""Protocol peers started per test on the bench network (see :mod:`hil.peers.base`).
 
-from . import dhcpmsg, dnsraw
-from .base import Exchange, Peer, PeerError
-from .dhcp import DhcpRecord, DhcpServer
-from .dns import DnsQuery, DnsServer
-from .echo import UdpEchoPeer
-from .multicast import Datagram, MulticastListener, MulticastSender
-from .tcp import (TcpAcceptor, TcpChargenServer, TcpConnLog, TcpDaytimeServer, TcpDiscardServer,
-                  TcpEchoServer, TcpServer, chargen_bytes, net_connect)
+Names are imported on first use, so ``import hil.peers.echo`` needs nothing beyond the
+standard library (the DNS peer needs dnslib only when it is used).
+"""
 
-__all__ = ["DhcpRecord", "DhcpServer", "dhcpmsg", "DnsQuery", "DnsServer", "Exchange", "Peer", "PeerError", "UdpEchoPeer", "dnsraw",
-           "Datagram", "MulticastListener", "MulticastSender",
-           "TcpAcceptor", "TcpChargenServer", "TcpConnLog", "TcpDaytimeServer", "TcpDiscardServer",
-           "TcpEchoServer", "TcpServer", "chargen_bytes", "net_connect"]
+import importlib
+
+_WHERE = {
+    "Exchange": "base", "Peer": "base", "PeerError": "base",
+    "DhcpRecord": "dhcp", "DhcpServer": "dhcp",
+    "DnsQuery": "dns", "DnsServer": "dns",
+    "UdpEchoPeer": "echo",
+    "Datagram": "multicast", "MulticastListener": "multicast", "MulticastSender": "multicast",
+    "TcpAcceptor": "tcp", "TcpChargenServer": "tcp", "TcpConnLog": "tcp",
+    "TcpDaytimeServer": "tcp", "TcpDiscardServer": "tcp", "TcpEchoServer": "tcp",
+    "TcpServer": "tcp", "chargen_bytes": "tcp", "net_connect": "tcp",
+}
+_MODULES = ("dhcpmsg", "dnsraw")
+
+__all__ = sorted(_WHERE) + list(_MODULES)
+
+
+def __getattr__(name):
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -94,6 +94,24 @@ class CaptureKeywords:
         finally:
             raw.close()
 
+    @keyword("Wait For UDP On Wire")
+    def wait_for_udp_on_wire(self, dst: str, dport: int, src: str | None = None,
+                             timeout: float = 5.0, board_time: bool = False):
+        """Wait for a UDP datagram to ``dst:dport`` (from ``src`` if given) on the wire;
+        returns its payload.  ``board_time=True`` while the board's own timer runs."""
+        def match(f):
+            u = f.udp()
+            return u and u[1] == dst and u[3] == int(dport) and (src is None or u[0] == src)
+
+        if board_time:
+            with self.lib.bench.board().skipping_idle_time():
+                f = self._cap().wait_for(match, float(timeout))
+        else:
+            f = self._cap().wait_for(match, float(timeout))
+        if f is None:
+            raise AssertionError(f"no UDP to {dst}:{dport} from {src or 'anyone'} within {timeout} s")
+        return f.udp()[4]
+
     @keyword("Wait For Gratuitous ARP")
     def wait_for_gratuitous_arp(self, ip: str, timeout: float = 3.0):
         """Wait for an ARP announcing ``ip`` (sender = target = ``ip``)."""

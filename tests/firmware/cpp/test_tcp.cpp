@@ -208,7 +208,7 @@ void drain() {
 
 }  // namespace
 
-TEST(enum_values) {
+TEST(tcp_enum_values) {
     CHECK_EQ((int)TCPSOCKET_SETUP, -65534);
     CHECK_EQ((int)TCPSOCKET_RST, -65528);
     CHECK_EQ((int)TCPSOCKET_DISCONNECTED, 8);
