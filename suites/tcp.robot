@@ -62,6 +62,23 @@ Connect To A Vanished Host Gives CONABRT In Board Time
     ${elapsed}=    Evaluate    (${t} - ${t0}) / 1e6
     Should Be True    10 <= ${elapsed} <= 40    gave up after ${elapsed} s of board time
 
+Peer Vanishing Mid Connection Gives CONABRT In Board Time
+    [Documentation]    The board's link is cut while it has unacknowledged data: its
+    ...    retransmissions (exponential back-off) run out and the connection is aborted.
+    ...    Minutes of board time; the emulator skips the idle stretches.
+    Start TCP Service    discard    ${HOST_PORT}
+    ${sock}=    Open TCP Socket On Board
+    ${host}=    Host IP
+    Connect From Board    ${sock}    ${host}    ${HOST_PORT}
+    Wait For TCP Event    ${sock}    TCPSOCKET_CONNECTED
+    Cut Board Link
+    ${n}=    Send TCP From Board    ${sock}    into the void
+    Should Be Equal As Integers    ${n}    13
+    Wait For TCP Event    ${sock}    TCPSOCKET_CONABRT    timeout=120    board_time=${True}
+    ${n}=    Send TCP From Board    ${sock}    gone
+    Result Should Be    ${n}    TCPSOCKET_MEM
+    [Teardown]    Restore Board Link
+
 Listener Gets ACCEPT And The Accepted Socket No CONNECTED
     ${l}=    Open TCP Socket On Board
     Bind TCP Socket    ${l}    ${PORT}

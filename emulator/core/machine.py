@@ -52,6 +52,7 @@ class Machine:
         self.image_path = image_path
         self.idle_mode = idle
         self.skip_grace_s = 0.020   # see _idle()
+        self.last_tx_ns = 0         # monotonic time of the guest's last frame or UART byte
         self.slice_max = max(_SLICE_MIN, int(slice_count))
         self.short_frames = short_frames
         self.clock = BoardClock()
@@ -181,12 +182,14 @@ class Machine:
         self.uart.feed(data)
 
     def _uart_tx(self, byte):
+        self.last_tx_ns = time.monotonic_ns()
         if self.serial is not None:
             self.serial.send(bytes((byte,)))
         if self.echo is not None:
             self.echo.append(byte)
 
     def _eth_tx(self, frame):
+        self.last_tx_ns = time.monotonic_ns()
         if self.pcap is not None:
             self.pcap.write(frame)
         if self.link is not None:
@@ -326,9 +329,12 @@ class Machine:
         self.state = "idle"
         self._flush_host()
         if self.idle_mode == "skip":
-            # A host peer answering the guest needs a moment (kernel, Python): wait a short
-            # grace period of real time for input before jumping over the idle stretch.
-            grace = self.skip_grace_s
+            # A host peer answering the guest needs a moment (kernel, Python): up to a grace
+            # period after the guest last sent something, wait for input in real time
+            # before jumping over the idle stretch.  Peers only answer what the guest sent,
+            # so long after its last frame or byte nothing can be on its way.
+            since_tx = (time.monotonic_ns() - self.last_tx_ns) / 1e9
+            grace = max(0.0, self.skip_grace_s - since_tx)
             if deadline is not None:
                 grace = min(grace, self.clock.wall_delay_ns(deadline) / 1e9)
             if self.reactor.poll(max(grace, 0.0)):

@@ -81,10 +81,13 @@ void dispatch(const uint8_t* body, size_t len) {
     send_error(id, proto::ERR_UNKNOWN_TYPE);
 }
 
-void poll_link() {
+// Handle every complete request waiting on the link; true if there was any input.
+bool poll_link() {
     uint8_t chunk[64];
     size_t n;
+    bool any = false;
     while ((n = board::uart_read(chunk, sizeof chunk)) > 0) {
+        any = true;
         for (size_t i = 0; i < n; i++) {
             switch (g_rx.push(chunk[i])) {
             case FrameReceiver::FRAME:
@@ -101,6 +104,7 @@ void poll_link() {
             }
         }
     }
+    return any;
 }
 
 }  // namespace
@@ -206,11 +210,12 @@ int main() {
     for (;;) {
         Net::poll();
         agent::g_net_polls++;
-        agent::poll_link();
-        // Sleep until the stack's next timer (a frame or a byte wakes us earlier).  Long
-        // idle stretches matter: an emulator may skip them when nothing else is waiting.
+        if (agent::poll_link()) continue;  // let the stack act on the request at once
+        // Sleep until the stack's next timer (a frame or a byte wakes us earlier), polling
+        // at least every 100 ms as an application's main loop would (deferred deletions
+        // and the like happen on "the next Net::poll()").
         uint64_t now = board::micros();
-        uint64_t deadline = now + 1000000;
+        uint64_t deadline = now + 100000;
         uint64_t next = Net::nextTimerUs();
         if (next != 0 && next < deadline) deadline = next;
         if (deadline > now) board::wait_for_event(deadline);

@@ -66,6 +66,26 @@ class NetworkKeywords:
         logger.info(f"injected {len(frame)} bytes (fcs {fcs}): {outcome}")
         return outcome
 
+    @keyword("Cut Board Link")
+    def cut_board_link(self, name: str | None = None):
+        """Take the board's port off the bench bridge (its cable is pulled, on the switch
+        side): frames in both directions vanish until `Restore Board Link`.  The board's
+        own PHY still sees a link, so to the board its peers simply stop answering."""
+        board = self.lib.bench.board(name or None)
+        self._set_port(board.name, "down")
+        self.lib.cleanups.append(lambda: self._set_port(board.name, "up"))
+
+    @keyword("Restore Board Link")
+    def restore_board_link(self, name: str | None = None):
+        """Put the board's port back on the bridge."""
+        self._set_port(self.lib.bench.board(name or None).name, "up")
+
+    def _set_port(self, board: str, state: str):
+        r = self.lib.bench.net.run(["ip", "link", "set", f"{board}-p", state],
+                                   capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError(f"cannot set the port of {board} {state}: {r.stderr.strip()}")
+
     @keyword("Send SYN Flood To Board")
     def send_syn_flood_to_board(self, port: int, count: int = 10000, ping_every: int = 1000,
                                 name: str | None = None) -> list:
