@@ -72,6 +72,9 @@ bool handle_svc(uint8_t type, uint16_t id, proto::Reader& r);
 bool handle_tcp(uint8_t type, uint16_t id, proto::Reader& r);
 bool handle_dns(uint8_t type, uint16_t id, proto::Reader& r);
 
+// Free the TCP slots of echo connections that ended (outside any socket callback).
+void tcp_reap();
+
 // Counters of the link layer, for STATS.
 uint32_t link_bad_frames();
 uint32_t link_bad_crc();

@@ -210,6 +210,7 @@ int main() {
     for (;;) {
         Net::poll();
         agent::g_net_polls++;
+        agent::tcp_reap();
         if (agent::poll_link()) continue;  // let the stack act on the request at once
         // Sleep until the stack's next timer (a frame or a byte wakes us earlier), polling
         // at least every 100 ms as an application's main loop would (deferred deletions

@@ -23,6 +23,8 @@ struct TcpSlot {
     uint8_t stream = ST_OFF;
     bool auto_accept = false;
     uint8_t child_stream = ST_OFF;
+    bool reap = false;        // an echo connection the listener accepted: freed once closed
+    bool dead = false;        // closed: free the slot after this Net::poll()
     uint32_t rx = 0, tx = 0, source_left = 0;
     uint16_t pend_off = 0, pend_len = 0;  // echo: bytes received but not yet accepted by send()
     uint8_t* buf = nullptr;               // kChunk bytes, allocated for stream modes
@@ -51,6 +53,7 @@ int alloc_slot(TCPSocket* sock) {
             s.handle = (uint8_t)i;
             s.auto_accept = false;
             s.child_stream = ST_OFF;
+            s.reap = s.dead = false;
             s.reset_stream(ST_OFF, 0);
             return i;
         }
@@ -134,6 +137,7 @@ void TcpSlot::report(TCPSocketEvent e, CallbackMode mode) {
                 TcpSlot& c = g_tcp[h];
                 c.sock->setOnEvent(&c, &TcpSlot::onEvent);
                 c.reset_stream(child_stream, 0);
+                c.reap = child_stream == ST_ECHO;  // a server's echo connection lives alone
                 ev.new_handle = h;
             }
         }
@@ -142,6 +146,12 @@ void TcpSlot::report(TCPSocketEvent e, CallbackMode mode) {
         send_msg(0, ev);
         if (ev.new_handle >= 0) g_tcp[ev.new_handle].pump();
         return;
+    }
+    if (reap && e != TCPSOCKET_READABLE && e != TCPSOCKET_WRITEABLE) {
+        // Peer closed (FIN: answer with ours), reset or gone: this connection is over.
+        if (e == TCPSOCKET_DISCONNECTED) pump();
+        sock->close();
+        dead = true;
     }
     bool data_event = e == TCPSOCKET_READABLE || e == TCPSOCKET_WRITEABLE ||
                       e == TCPSOCKET_CONNECTED;
@@ -168,6 +178,11 @@ TcpSlot* parse_slot(proto::Reader& r, uint16_t id, T& q) {
 }
 
 }  // namespace
+
+void tcp_reap() {
+    for (TcpSlot& s : g_tcp)
+        if (s.sock && s.dead) free_slot(s);
+}
 
 bool handle_tcp(uint8_t type, uint16_t id, proto::Reader& r) {
     switch (type) {
