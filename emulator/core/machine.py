@@ -202,6 +202,8 @@ class Machine:
             self.emac.receive(frame)
 
     def _flush_host(self):
+        if self.pcap is not None:
+            self.pcap.flush()
         if self.serial is not None and self.serial._out:
             self.serial.flush()
         if self.echo:

@@ -21,8 +21,13 @@ class PcapWriter:
         sec, ns = divmod(ts_ns, 1_000_000_000)
         data = bytes(frame[: self.snaplen])
         self._f.write(struct.pack("<IIII", sec, ns // 1000, len(data), len(frame)) + data)
-        self._f.flush()
         self.count += 1
+
+    def flush(self):
+        """Push buffered frames to the file (the machine does it whenever the guest idles,
+        so a reader sees every frame of a quiet board without a flush per frame)."""
+        if not self._f.closed:
+            self._f.flush()
 
     def close(self):
         if not self._f.closed:

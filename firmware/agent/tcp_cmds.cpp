@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "TCPSocket.h"
+#include "netcfg.h"
 #include "agent.h"
 #include "rt.h"
 #include "sha256.h"
@@ -13,7 +14,7 @@ namespace agent {
 namespace {
 
 constexpr int kMaxTcp = 12;
-constexpr uint16_t kChunk = 536;  // one default-MSS segment per step
+constexpr uint16_t kChunk = NETCFG_TCP_MSS;  // one full segment per step
 
 enum StreamMode : uint8_t { ST_OFF = 0, ST_ECHO = 1, ST_SINK = 2, ST_SOURCE = 3 };
 
