@@ -88,6 +88,15 @@ UDPSocketExample Sends Hello World To The Group
     Wait For Line On Uart    Hello world!    timeout=8    name=example
     Multicast Listener Should Receive    ${listener}    Hello world!    timeout=8
 
+UDPSocketExample With DHCP As The Original
+    [Tags]    example    dhcp
+    Start DHCP Server    pool_start=192.0.2.120    pool_end=192.0.2.129
+    ${listener}=    Start Multicast Listener    ${GROUP}    ${PORT}
+    Start Board With Image    udp_socket_example    name=example    ip=192.0.2.120
+    Wait For Line On Uart    Setup OK    name=example
+    DHCP Server Should Receive    REQUEST    name=example
+    Multicast Listener Should Receive    ${listener}    Hello world!    timeout=8    source=192.0.2.120
+
 UDPSocketExample Prints What The Host Sends To The Group
     [Tags]    example
     Start Board With Image    udp_socket_example_static    name=example

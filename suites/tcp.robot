@@ -300,6 +300,32 @@ One MiB Echoed Through The Board
     ${rate}=    Transfer Through Board Echo    ${conn}    1048576
     Log    ${rate} MB/s
 
+Segments With A Bad Checksum Or Impossible Flags Are Dropped
+    [Tags]    robustness
+    ${l}=    Open TCP Socket On Board
+    Bind TCP Socket    ${l}    ${PORT}
+    Listen On Board    ${l}
+    ${bad}=    Get Device Counter    tcp_bad_checksum
+    ${flags}=    Get Device Counter    tcp_bad_flags
+    Send Bad TCP Segment To Board    ${PORT}    checksum
+    Send Bad TCP Segment To Board    ${PORT}    syn_fin
+    Send Bad TCP Segment To Board    ${PORT}    syn_rst
+    Ping Board    count=1
+    ${bad2}=    Get Device Counter    tcp_bad_checksum
+    ${flags2}=    Get Device Counter    tcp_bad_flags
+    Should Be Equal As Integers    ${bad2}    ${bad + 1}
+    Should Be Equal As Integers    ${flags2}    ${flags + 2}
+    No TCP Event Should Arrive    ${l}
+    ${conn}=    Connect To Board From Host    ${PORT}
+    Wait For TCP Event    ${l}    TCPSOCKET_ACCEPT
+
+Segment To A Closed Port Is Answered With RST
+    [Tags]    robustness
+    ${before}=    Get Device Counter    tcp_rst_tx
+    Connecting To Board Should Be Refused    7999
+    ${after}=    Get Device Counter    tcp_rst_tx
+    Should Be True    ${after} > ${before}
+
 Board Keeps Answering After A SYN Flood With Heap Back To Baseline
     [Tags]    robustness
     ${l}=    Open TCP Socket On Board

@@ -95,6 +95,35 @@ No Interface Gives UDPSOCKET_IF
     Result Should Be    ${rc}    UDPSOCKET_IF
     [Teardown]    Reset Board
 
+Datagram Above The MTU Is Fragmented On Send
+    [Documentation]    The board's MTU is 746: 1500 bytes leave as three fragments, and the
+    ...    host kernel reassembles them.
+    ${port}=    Open UDP Socket On Host
+    ${sock}=    Open UDP Socket On Board
+    ${data}=    Evaluate    bytes(i % 253 for i in range(1500))
+    ${host}=    Host IP
+    ${before}=    Get Device Counter    ip_frag_tx
+    ${sent}=    Send UDP From Board    ${sock}    ${data}    ${host}    ${port}
+    Should Be Equal As Integers    ${sent}    1500
+    ${got}=    Receive UDP On Host    ${port}
+    Should Be Equal    ${got}    ${data}
+    ${after}=    Get Device Counter    ip_frag_tx
+    Should Be Equal As Integers    ${after}    ${before + 3}
+
+Fragmented Datagram From The Host Is Reassembled
+    [Documentation]    The host knows the board's MTU (746): its kernel sends 1500 bytes
+    ...    in three fragments, which the board puts back together.
+    Set Host Route MTU To Board    746
+    ${sock}=    Open UDP Socket On Board
+    Bind UDP Socket    ${sock}    ${PORT}
+    ${before}=    Get Device Counter    ip_reassembled
+    ${data}=    Evaluate    bytes(i % 241 for i in range(1500))
+    Send UDP From Host    ${data}    ${PORT}
+    ${got}=    Receive UDP On Board    ${sock}
+    Should Be Equal    ${got}    ${data}
+    ${after}=    Get Device Counter    ip_reassembled
+    Should Be Equal As Integers    ${after}    ${before + 1}
+
 Recvfrom With Nothing Queued Returns Zero
     ${sock}=    Open UDP Socket On Board
     Bind UDP Socket    ${sock}    ${PORT}

@@ -66,6 +66,23 @@ uint32_t stat_value(int i) {
         case proto::STAT_AGENT_BAD_CRC: return g_rx.bad_crc;
         case proto::STAT_HEAP_USED: return (uint32_t)rt_heap_used();
         case proto::STAT_HEAP_PEAK: return (uint32_t)rt_heap_peak();
+        case proto::STAT_TCP_RX: return n.tcp_rx;
+        case proto::STAT_TCP_BAD_HEADER: return n.tcp_bad_header;
+        case proto::STAT_TCP_BAD_CHECKSUM: return n.tcp_bad_checksum;
+        case proto::STAT_TCP_BAD_FLAGS: return n.tcp_bad_flags;
+        case proto::STAT_TCP_DROPPED: return n.tcp_dropped;
+        case proto::STAT_TCP_NO_PORT: return n.tcp_no_port;
+        case proto::STAT_TCP_SYN_DROPPED: return n.tcp_syn_dropped;
+        case proto::STAT_TCP_OOSEQ: return n.tcp_ooseq;
+        case proto::STAT_TCP_RETRANSMITS: return n.tcp_retransmits;
+        case proto::STAT_TCP_RST_TX: return n.tcp_rst_tx;
+        case proto::STAT_TCP_TX: return n.tcp_tx;
+        case proto::STAT_IP_FRAG_TX: return n.ip_frag_tx;
+        case proto::STAT_IP_REASSEMBLED: return n.ip_reassembled;
+        case proto::STAT_IP_REASM_TIMEOUT: return n.ip_reasm_timeout;
+        case proto::STAT_IGMP_RX: return n.igmp_rx;
+        case proto::STAT_IGMP_BAD: return n.igmp_bad;
+        case proto::STAT_IGMP_TX: return n.igmp_tx;
         default: return 0;
     }
 }

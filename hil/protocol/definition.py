@@ -208,6 +208,9 @@ STAT_NAMES: tuple[str, ...] = (
     "udp_rx", "udp_bad_checksum", "udp_no_port", "udp_queue_full",
     "icmp_echo_replied", "arp_rx", "arp_tx", "frames_unknown_type",
     "agent_bad_frames", "agent_bad_crc", "heap_used", "heap_peak",
+    "tcp_rx", "tcp_bad_header", "tcp_bad_checksum", "tcp_bad_flags", "tcp_dropped",
+    "tcp_no_port", "tcp_syn_dropped", "tcp_ooseq", "tcp_retransmits", "tcp_rst_tx", "tcp_tx",
+    "ip_frag_tx", "ip_reassembled", "ip_reasm_timeout", "igmp_rx", "igmp_bad", "igmp_tx",
 )
 
 # Contract enums from netservices.md section 3 (shared with the Python mirror).

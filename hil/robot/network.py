@@ -66,6 +66,40 @@ class NetworkKeywords:
         logger.info(f"injected {len(frame)} bytes (fcs {fcs}): {outcome}")
         return outcome
 
+    @keyword("Send Bad TCP Segment To Board")
+    def send_bad_tcp_segment_to_board(self, port: int, kind: str = "checksum",
+                                      name: str | None = None):
+        """Put one malformed TCP segment for the board's ``port`` on the wire: ``checksum``
+        (a SYN with a wrong checksum), ``syn_fin`` or ``syn_rst`` (impossible flags)."""
+        import random
+
+        board = self.lib.bench.board(name or None)
+        flags = {"checksum": 0x02, "syn_fin": 0x03, "syn_rst": 0x06}[kind]
+        frame = bytearray(tcp_frame(board.mac, "02:00:5e:00:00:01", self.lib.bench.host_ip,
+                                    board.ip, random.randrange(20000, 30000), int(port),
+                                    random.getrandbits(32), flags))
+        if kind == "checksum":
+            frame[14 + 20 + 16] ^= 0x5A
+        raw = self.lib.bench.net.raw_socket()
+        try:
+            raw.send(bytes(frame))
+        finally:
+            raw.close()
+
+    @keyword("Set Host Route MTU To Board")
+    def set_host_route_mtu_to_board(self, mtu: int = 746, name: str | None = None):
+        """Make the host's kernel send to the board with this MTU (a host route), so its
+        datagrams arrive in fragments the board's buffers take (the original's MTU is 746).
+        Removed when the test ends."""
+        board = self.lib.bench.board(name or None)
+        net = self.lib.bench.net
+        cmd = ["ip", "route", "replace", f"{board.ip}/32", "dev", "br0", "mtu", str(int(mtu))]
+        r = net.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError(f"cannot set the route MTU: {r.stderr.strip()}")
+        self.lib.cleanups.append(lambda: net.run(["ip", "route", "del", f"{board.ip}/32"],
+                                                 capture_output=True))
+
     @keyword("Cut Board Link")
     def cut_board_link(self, name: str | None = None):
         """Take the board's port off the bench bridge (its cable is pulled, on the switch
