@@ -154,48 +154,18 @@ def _echo_listener(board, port: int):
 
 def measure_tcp_echo(bench: Bench, board, size: int = 1 << 20, port: int = 7001) -> float:
     """Host -> board -> host bulk echo through one connection, MB/s of payload."""
-    import hashlib
     import os
-    import selectors
 
+    from .agent.tcp import echo_transfer
     from .peers.tcp import net_connect
 
     listener = _echo_listener(board, port)
     try:
         conn = net_connect(bench.net, board.ip, port, 5.0)
-        data = os.urandom(size)
-        conn.setblocking(False)
-        sel = selectors.DefaultSelector()
-        sel.register(conn, selectors.EVENT_READ | selectors.EVENT_WRITE)
-        sent = got = 0
-        back = hashlib.sha256()
-        t0 = time.perf_counter()
-        while got < size:
-            if time.perf_counter() - t0 > 120:
-                raise RuntimeError(f"echo stalled ({sent} sent, {got} back)")
-            for _, ev in sel.select(1.0):
-                if ev & selectors.EVENT_WRITE and sent < size:
-                    try:
-                        sent += conn.send(data[sent:sent + 16384])
-                    except BlockingIOError:
-                        pass
-                    if sent >= size:
-                        sel.modify(conn, selectors.EVENT_READ)
-                if ev & selectors.EVENT_READ:
-                    try:
-                        b = conn.recv(65536)
-                    except BlockingIOError:
-                        continue
-                    if not b:
-                        raise RuntimeError("the board closed the echo connection")
-                    back.update(b)
-                    got += len(b)
-        dt = time.perf_counter() - t0
-        sel.close()
-        conn.close()
-        if back.digest() != hashlib.sha256(data).digest():
-            raise RuntimeError("echoed data differs")
-        return size / dt / 1e6
+        try:
+            return size / echo_transfer(conn, os.urandom(size)) / 1e6
+        finally:
+            conn.close()
     finally:
         listener.delete()
 

@@ -140,3 +140,48 @@ class TCPSocket:
 
 def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
+
+
+class TransferError(Exception):
+    pass
+
+
+def echo_transfer(conn, data: bytes, chunk: int = 16384, timeout: float = 120.0) -> float:
+    """Send ``data`` on a host connection whose far end echoes, reading the echo back at
+    the same time; checks the echo byte for byte (SHA-256).  Returns the seconds taken."""
+    import selectors
+    import time
+
+    conn.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(conn, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    sent = got = 0
+    back = hashlib.sha256()
+    t0 = time.perf_counter()
+    try:
+        while got < len(data):
+            if time.perf_counter() - t0 > timeout:
+                raise TransferError(f"echo stalled: {sent} bytes sent, {got} back in {timeout:g} s")
+            for _, ev in sel.select(1.0):
+                if ev & selectors.EVENT_WRITE and sent < len(data):
+                    try:
+                        sent += conn.send(data[sent:sent + chunk])
+                    except BlockingIOError:
+                        pass
+                    if sent >= len(data):
+                        sel.modify(conn, selectors.EVENT_READ)
+                if ev & selectors.EVENT_READ:
+                    try:
+                        b = conn.recv(65536)
+                    except BlockingIOError:
+                        continue
+                    if not b:
+                        raise TransferError(f"connection closed after {got} bytes came back")
+                    back.update(b)
+                    got += len(b)
+    finally:
+        sel.close()
+        conn.setblocking(True)
+    if back.digest() != hashlib.sha256(data).digest():
+        raise TransferError("the echoed bytes differ from the bytes sent (SHA-256)")
+    return time.perf_counter() - t0

@@ -9,7 +9,8 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..agent.client import AgentTimeout
-from ..agent.tcp import StreamMode, TCPSocket, TCPSocketEvent, source_pattern
+from ..agent.tcp import (StreamMode, TCPSocket, TCPSocketEvent, TransferError, echo_transfer,
+                         source_pattern)
 from ..agent.udp import CallbackMode
 
 
@@ -285,43 +286,12 @@ class TcpKeywords:
         """Send ``size`` pseudo-random bytes and read them back on a connection whose board
         side echoes; checks SHA-256 of what came back.  Returns MB/s."""
         import os
-        import selectors
 
-        data = os.urandom(int(size))
-        conn.setblocking(False)
-        sel = selectors.DefaultSelector()
-        sel.register(conn, selectors.EVENT_READ | selectors.EVENT_WRITE)
-        sent, back = 0, hashlib.sha256()
-        got = 0
-        t0 = time.monotonic()
         try:
-            while got < len(data):
-                if time.monotonic() - t0 > float(timeout):
-                    raise AssertionError(f"echo stalled: {sent} sent, {got} back in {timeout} s")
-                for key, ev in sel.select(1.0):
-                    if ev & selectors.EVENT_WRITE and sent < len(data):
-                        try:
-                            sent += conn.send(data[sent:sent + int(chunk)])
-                        except BlockingIOError:
-                            pass
-                        if sent >= len(data):
-                            sel.modify(conn, selectors.EVENT_READ)
-                    if ev & selectors.EVENT_READ:
-                        try:
-                            b = conn.recv(65536)
-                        except BlockingIOError:
-                            continue
-                        if not b:
-                            raise AssertionError(f"connection closed after {got} bytes back")
-                        back.update(b)
-                        got += len(b)
-        finally:
-            sel.close()
-            conn.setblocking(True)
-        dt = time.monotonic() - t0
-        if back.digest() != hashlib.sha256(data).digest():
-            raise AssertionError("the echoed bytes differ from the bytes sent (SHA-256)")
-        rate = len(data) / dt / 1e6
+            dt = echo_transfer(conn, os.urandom(int(size)), int(chunk), float(timeout))
+        except TransferError as exc:
+            raise AssertionError(str(exc)) from None
+        rate = int(size) / dt / 1e6
         logger.info(f"{size} bytes echoed in {dt:.3f} s: {rate:.2f} MB/s, SHA-256 matches")
         return rate
 
