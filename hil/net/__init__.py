@@ -129,6 +129,13 @@ class BenchNetwork:
 
     # -- addresses ---------------------------------------------------------
     @property
+    def host_mac(self) -> str:
+        """The bench host's MAC address on the bridge (fixed)."""
+        from .nsd import BRIDGE_MAC
+
+        return BRIDGE_MAC
+
+    @property
     def host_ip(self) -> str:
         return str(self._host)
 

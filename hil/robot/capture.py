@@ -90,7 +90,8 @@ class CaptureKeywords:
         mac = bytes([0x01, 0x00, 0x5E, d[1] & 0x7F, d[2], d[3]])
         raw = self.lib.bench.net.raw_socket()
         try:
-            raw.send(mac + bytes.fromhex("02005e000001") + b"\x08\x00" + ip + igmp)
+            raw.send(mac + bytes(int(x, 16) for x in self.lib.bench.net.host_mac.split(":"))
+                     + b"\x08\x00" + ip + igmp)
         finally:
             raw.close()
 

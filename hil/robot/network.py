@@ -75,7 +75,7 @@ class NetworkKeywords:
 
         board = self.lib.bench.board(name or None)
         flags = {"checksum": 0x02, "syn_fin": 0x03, "syn_rst": 0x06}[kind]
-        frame = bytearray(tcp_frame(board.mac, "02:00:5e:00:00:01", self.lib.bench.host_ip,
+        frame = bytearray(tcp_frame(board.mac, self.lib.bench.net.host_mac, self.lib.bench.host_ip,
                                     board.ip, random.randrange(20000, 30000), int(port),
                                     random.getrandbits(32), flags))
         if kind == "checksum":
@@ -161,8 +161,10 @@ class NetworkKeywords:
         board = self.lib.bench.board(name or None)
         if isinstance(payload, str):
             payload = payload.encode()
-        return udp_frame(board.mac, "02:00:5e:00:00:01", self.lib.bench.host_ip, board.ip,
-                         int(src_port), int(dst_port), payload, corrupt)
+        # From the host's own addresses: a crafted frame must not teach the board's ARP
+        # cache a MAC the host does not have.
+        return udp_frame(board.mac, self.lib.bench.net.host_mac, self.lib.bench.host_ip,
+                         board.ip, int(src_port), int(dst_port), payload, corrupt)
 
 
 def tcp_frame(dst_mac: str, src_mac: str, src_ip: str, dst_ip: str, sport: int, dport: int,
