@@ -330,6 +330,11 @@ class Machine:
     def _idle(self, deadline):
         self.state = "idle"
         self._flush_host()
+        self._wait_idle(deadline)
+        if self.pcap is not None:
+            self.pcap.flush()  # frames that came in while idle, e.g. ones the MAC filtered
+
+    def _wait_idle(self, deadline):
         if self.idle_mode == "skip":
             # A host peer answering the guest needs a moment (kernel, Python): up to a grace
             # period after the guest last sent something, wait for input in real time
@@ -505,6 +510,8 @@ class Machine:
     # -- control channel -------------------------------------------------------------------
     def handle_control(self, req):
         cmd = req["cmd"]
+        if self.pcap is not None:
+            self.pcap.flush()  # whoever asks sees every frame so far in the file
         if cmd == "status":
             return self.status()
         if cmd == "leds":

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from ..net.frames import udp_frame
 from .base import Peer, PeerError
 from .dhcpmsg import (ACK, BOOTREPLY, BROADCAST_FLAG, DECLINE, DISCOVER, INFORM, MSG_TYPES, NAK, OFFER,
                       RELEASE, REQUEST, DhcpError, DhcpMessage, Mutation, apply_mutations, ip_bytes,
@@ -58,27 +59,6 @@ class DhcpRecord:
     @property
     def time(self) -> float:
         return self.wall
-
-
-def _csum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s >> 16) + (s & 0xFFFF)
-    return ~s & 0xFFFF
-
-
-def udp_frame(src_mac: bytes, dst_mac: bytes, src_ip: str, dst_ip: str, sport: int, dport: int,
-              payload: bytes, ident: int = 0) -> bytes:
-    """Ethernet + IPv4 + UDP frame (checksums computed) around payload."""
-    ulen = 8 + len(payload)
-    pseudo = ip_bytes(src_ip) + ip_bytes(dst_ip) + struct.pack("!BBH", 0, 17, ulen)
-    uc = _csum(pseudo + struct.pack("!HHHH", sport, dport, ulen, 0) + payload) or 0xFFFF
-    iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0x10, 20 + ulen, ident & 0xFFFF, 0, 64, 17, 0,
-                      ip_bytes(src_ip), ip_bytes(dst_ip))
-    iph = iph[:10] + struct.pack("!H", _csum(iph)) + iph[12:]
-    return dst_mac + src_mac + b"\x08\x00" + iph + struct.pack("!HHHH", sport, dport, ulen, uc) + payload
 
 
 class DhcpServer(Peer):
@@ -397,8 +377,8 @@ class DhcpServer(Peer):
         try:
             if how == "chaddr":
                 raw = self._raw_socket()
-                raw.send(udp_frame(self._ifmac, bytes(req.chaddr[:6]), self.server_ip, yiaddr,
-                                   self.port, port, data))
+                raw.send(udp_frame(bytes(req.chaddr[:6]), self._ifmac, self.server_ip, yiaddr,
+                                   self.port, port, data, tos=0x10))
             else:
                 sock.sendto(data, dest)
         except OSError as e:

@@ -77,7 +77,7 @@ class CaptureKeywords:
         import socket
         import struct
 
-        from .network import _csum
+        from ..net.frames import inet_checksum as _csum
 
         igmp = struct.pack("!BBH4s", 0x11, int(max_resp_ds), 0, socket.inet_aton(group))
         igmp = igmp[:2] + struct.pack("!H", _csum(igmp)) + igmp[4:]

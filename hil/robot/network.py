@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import socket
-import struct
-
 from robot.api import logger
 from robot.api.deco import keyword
+
+from ..net.frames import tcp_frame, udp_frame
 
 
 class NetworkKeywords:
@@ -165,46 +164,3 @@ class NetworkKeywords:
         # cache a MAC the host does not have.
         return udp_frame(board.mac, self.lib.bench.net.host_mac, self.lib.bench.host_ip,
                          board.ip, int(src_port), int(dst_port), payload, corrupt)
-
-
-def tcp_frame(dst_mac: str, src_mac: str, src_ip: str, dst_ip: str, sport: int, dport: int,
-              seq: int, flags: int, payload: bytes = b"", ack: int = 0, window: int = 8192) -> bytes:
-    """An Ethernet/IPv4/TCP frame with correct checksums (flags: 0x02 SYN, 0x10 ACK, ...)."""
-    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
-    sip, dip = socket.inet_aton(src_ip), socket.inet_aton(dst_ip)
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, window, 0, 0) + payload
-    pseudo = sip + dip + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", _csum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, sip, dip)
-    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
-    return mac(dst_mac) + mac(src_mac) + b"\x08\x00" + ip + tcp
-
-
-def _csum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def udp_frame(dst_mac: str, src_mac: str, src_ip: str, dst_ip: str, sport: int, dport: int,
-              payload: bytes, corrupt: str = "none") -> bytes:
-    if corrupt not in ("none", "ip_checksum", "udp_checksum"):
-        raise ValueError(f"corrupt must be none, ip_checksum or udp_checksum, not {corrupt!r}")
-    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
-    sip, dip = socket.inet_aton(src_ip), socket.inet_aton(dst_ip)
-    udp_len = 8 + len(payload)
-    pseudo = sip + dip + struct.pack("!BBH", 0, 17, udp_len)
-    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
-    ucs = _csum(pseudo + udp) or 0xFFFF
-    if corrupt == "udp_checksum":
-        ucs ^= 0x5555
-    udp = udp[:6] + struct.pack("!H", ucs) + udp[8:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 0x1234, 0, 64, 17, 0, sip, dip)
-    ics = _csum(ip)
-    if corrupt == "ip_checksum":
-        ics ^= 0x5555
-    ip = ip[:10] + struct.pack("!H", ics) + ip[12:]
-    return mac(dst_mac) + mac(src_mac) + b"\x08\x00" + ip + udp
