@@ -78,10 +78,10 @@ def cmd_emulate(args) -> int:
         cmd += ["--net", f"tap:{args.tap}"]
     if args.pcap:
         cmd += ["--pcap", args.pcap]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+    from .boards.emulated import emulator_env
+
     print(f"hil: starting {image} (Ctrl-C stops it)", file=sys.stderr)
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=emulator_env(), stderr=subprocess.PIPE)
     decoder = framing.FrameDecoder()
     out = sys.stdout
     try:

@@ -26,6 +26,16 @@ EMULATOR_EXIT_FAULT = 3
 EMULATOR_EXIT_USAGE = 2
 
 
+def emulator_env() -> dict:
+    """The environment an emulator process needs: this checkout on its import path (the
+    emulator is a separate program; installed or not, it runs from the same tree)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2])] +
+        ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env
+
+
 class ControlClient:
     """The emulator's control channel: one JSON request per line, one JSON reply per line."""
 
@@ -109,13 +119,9 @@ class EmulatedBoard(Board):
         t0 = time.monotonic()
         self.state = BoardState.BOOTING
         with open(self._stderr_path, "wb") as err:
-            env = dict(os.environ)
-            env["PYTHONPATH"] = os.pathsep.join(
-                [str(Path(__file__).resolve().parents[2])] +
-                ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
             self.proc = subprocess.Popen(self._command(ready_w), stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=err, pass_fds=fds,
-                                         env=env)
+                                         env=emulator_env())
         os.close(ready_w)
         try:
             info = self._read_ready(ready_r)

@@ -85,6 +85,17 @@ class NetBench(DynamicCore):
             self._bench.start()
         return self._bench
 
+    def own_peer(self, peer, label: str, lines=None):
+        """Stop ``peer`` when the test ends and put what it saw in the test's log: the lines
+        ``lines()`` returns, or by default one line per exchange of the peer's log."""
+        def stop():
+            peer.stop()
+            for line in (lines() if lines else
+                         (f"{e.direction} {e.peer}: {e.data[:64]!r} {e.note}" for e in peer.log)):
+                logger.info(f"{label} {line}")
+        self.cleanups.append(stop)
+        return peer
+
     # -- listener --------------------------------------------------------------------------
 
     def _end_test(self, data, result):

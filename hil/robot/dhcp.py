@@ -28,16 +28,10 @@ class DhcpKeywords:
                             t1=None if t1 is None else int(t1),
                             t2=None if t2 is None else int(t2)).start()
         self.server = server
-
-        def stop():
-            server.stop()
-            for r in server.messages():
-                logger.info(f"DHCP {r.direction} {r.type} xid={r.xid:08x} {r.chaddr} "
-                            f"yiaddr={r.yiaddr} host_name={r.host_name} {r.note}")
-            if self.server is server:
-                self.server = None
-        self.lib.cleanups.append(stop)
-        return server
+        self.lib.cleanups.append(lambda: setattr(self, "server", None))  # runs after the stop
+        return self.lib.own_peer(server, "DHCP", lambda: (
+            f"{r.direction} {r.type} xid={r.xid:08x} {r.chaddr} yiaddr={r.yiaddr} "
+            f"host_name={r.host_name} {r.note}" for r in server.messages()))
 
     def _server(self):
         if self.server is None:

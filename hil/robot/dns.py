@@ -31,15 +31,9 @@ class DnsKeywords:
 
         server = DnsServer(self.lib.bench.net, port=int(port), default=default).start()
         self.server = server
-
-        def stop():
-            server.stop()
-            for q in server.queries():
-                logger.info(f"DNS query id={q.id} {q.name} {q.qtype} from {q.source}")
-            if self.server is server:
-                self.server = None
-        self.lib.cleanups.append(stop)
-        return server
+        self.lib.cleanups.append(lambda: setattr(self, "server", None))  # runs after the stop
+        return self.lib.own_peer(server, "DNS", lambda: (
+            f"query id={q.id} {q.name} {q.qtype} from {q.source}" for q in server.queries()))
 
     def _server(self):
         if self.server is None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from robot.api import logger
 from robot.api.deco import keyword
 
 
@@ -10,20 +9,12 @@ class MulticastKeywords:
     def __init__(self, lib):
         self.lib = lib
 
-    def _own(self, peer, what: str):
-        def stop():
-            peer.stop()
-            for e in peer.log:
-                logger.info(f"{what} {e.direction} {e.peer}: {e.data[:64]!r} {e.note}")
-        self.lib.cleanups.append(stop)
-        return peer
-
     @keyword("Start Multicast Listener")
     def start_multicast_listener(self, group: str, port: int):
         """Join ``group`` on the bench host and record datagrams to ``port``."""
         from ..peers.multicast import MulticastListener
 
-        return self._own(MulticastListener(self.lib.bench.net, group, int(port)).start(),
+        return self.lib.own_peer(MulticastListener(self.lib.bench.net, group, int(port)).start(),
                          "multicast listener")
 
     @keyword("Multicast Listener Should Receive")
@@ -54,5 +45,4 @@ class MulticastKeywords:
         payload = data if isinstance(data, bytes) else str(data).encode()
         sender = MulticastSender(self.lib.bench.net, group, int(port), payload,
                                  source_port=int(source_port)).start()
-        self._own(sender, "multicast sender")
-        return sender
+        return self.lib.own_peer(sender, "multicast sender")

@@ -272,13 +272,7 @@ class TcpKeywords:
                "chargen": peers.TcpChargenServer, "daytime": peers.TcpDaytimeServer}[kind.lower()]
         kw = {} if reset_after is None else {"reset_after": int(reset_after)}
         srv = cls(self.lib.bench.net, port=int(port), **kw).start()
-
-        def stop():
-            srv.stop()
-            for c in srv.connections():
-                logger.info(f"{kind} {c}")
-        self.lib.cleanups.append(stop)
-        return srv
+        return self.lib.own_peer(srv, kind, lambda: map(str, srv.connections()))
 
     @keyword("Transfer Through Board Echo")
     def transfer_through_board_echo(self, conn: socket.socket, size: int, chunk: int = 16384,

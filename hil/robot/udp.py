@@ -110,14 +110,8 @@ class UdpKeywords:
         the test ends).  Every exchange is logged in the test's log."""
         from ..peers.echo import UdpEchoPeer
 
-        peer = UdpEchoPeer(self.lib.bench.net, port=int(port)).start()
-
-        def stop():
-            peer.stop()
-            for e in peer.log:
-                logger.info(f"echo peer {e.direction} {e.peer}: {e.data[:64]!r} {e.note}")
-        self.lib.cleanups.append(stop)
-        return peer
+        return self.lib.own_peer(UdpEchoPeer(self.lib.bench.net, port=int(port)).start(),
+                                 "echo peer")
 
     def _host_sock(self, port: int) -> socket.socket:
         s = self._host_socks.get(port)
