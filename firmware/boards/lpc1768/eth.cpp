@@ -13,6 +13,8 @@
 //
 // Memory: descriptors, statuses and buffers are in AHB SRAM bank 1 (section .ethram): the
 // Ethernet DMA master cannot reach the local SRAM at 0x1000_0000 (reference 1).
+#include <string.h>
+
 #include "board.h"
 
 #include "lpc17xx_regs.h"
@@ -314,8 +316,7 @@ int receive(uint8_t* buf, int cap) {
             EMAC_RXCONSUME = idx = next;
             continue;
         }
-        const uint8_t* src = g_dma.rx_buf[idx];
-        for (int i = 0; i < len; ++i) buf[i] = src[i];
+        memcpy(buf, g_dma.rx_buf[idx], (size_t)len);
         EMAC_RXCONSUME = next;
         ++g_stats.rx_frames;
         return len;
@@ -341,8 +342,7 @@ bool send(const uint8_t* frame, int len) {
             }
         }
     }
-    uint8_t* dst = g_dma.tx_buf[idx];
-    for (int i = 0; i < len; ++i) dst[i] = frame[i];
+    memcpy(g_dma.tx_buf[idx], frame, (size_t)len);
     // Padding and CRC come from MAC2 (PAD/CRC enable); no per-descriptor override.
     g_dma.tx_desc[idx].control = (uint32_t)(len - 1) | TXCTRL_LAST | TXCTRL_INT;
     __asm volatile("dsb" ::: "memory");  // descriptor and data written before the hand-over

@@ -112,8 +112,8 @@ private:
     };
 
     ArpEntry m_arp[NETCFG_ARP_TABLE];
-    uint8_t m_rx[NETCFG_FRAME_MAX];
-    uint8_t m_tx[NETCFG_FRAME_MAX];
+    alignas(4) uint8_t m_rx[NETCFG_FRAME_MAX];
+    alignas(4) uint8_t m_tx[NETCFG_FRAME_MAX];
     uint16_t m_ipId;
     bool m_started;  // driver initialised by setup()
     IpAddr m_netmask;

@@ -73,6 +73,7 @@ struct Pcb {
     uint8_t persistShift;
     uint8_t probes;      // zero-window probes without any answer
     uint8_t fullSegs;    // full-sized segments received and not yet ACKed
+    bool ackPending;     // an ACK (or window update) is owed by the end of this Net::poll()
     uint16_t mss;        // send MSS (min of ours and the peer's)
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, maxSndWnd, finSeq;
     uint32_t cwnd, ssthresh, recover, rttSeq;
@@ -118,6 +119,9 @@ struct TcpCore {
     // The interface is going away: its PCBs are freed and its sockets closed.
     static void detachIf(NetIf* nif);
     static void timers(uint64_t now);
+    // End of Net::poll()'s TCP step: the ACKs and window updates still owed go out as pure
+    // ACKs (data the application sent meanwhile has carried the rest).
+    static void flushAcks();
     // Extension for tests: PCBs in use (connections, listeners) and heap blocks held.
     static int pcbsInUse();
     static int listenersInUse();

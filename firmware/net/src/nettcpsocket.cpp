@@ -258,4 +258,5 @@ void TcpCore::poll() {
             pp = &s->m_pNextSocket;
         }
     }
+    flushAcks();
 }

@@ -145,6 +145,7 @@ void sendSeg(Pcb* p, uint32_t seq, uint8_t flags, const uint8_t* data, uint32_t 
     if (flags & ACK) {
         p->delackAt = 0;
         p->fullSegs = 0;
+        p->ackPending = false;
         uint32_t edge = p->rcv_nxt + wnd;
         if (lt(p->rcv_adv, edge)) p->rcv_adv = edge;
     }
@@ -451,7 +452,9 @@ void tcp::windowUpdate(Pcb* p) {
     if (p->state != ESTABLISHED && p->state != FIN_WAIT_1 && p->state != FIN_WAIT_2) return;
     uint32_t edge = lt(p->rcv_nxt, p->rcv_adv) ? p->rcv_adv - p->rcv_nxt : 0;
     uint32_t space = rcvSpace(p);
-    if (space > edge && space - edge >= umin(NETCFG_TCP_WND / 2, kOurMss)) sendAck(p);
+    // Owed, not sent: if the application answers within this poll (an echo, a request's
+    // reply), its data segment carries the new window; otherwise flushAcks() sends it.
+    if (space > edge && space - edge >= umin(NETCFG_TCP_WND / 2, kOurMss)) p->ackPending = true;
 }
 
 void tcp::output(Pcb* p) {
@@ -1021,7 +1024,10 @@ void syncInput(Pcb* p, Seg s) {
             bool hadOoo = p->ooo != NULL;
             if (s.len >= p->mss) p->fullSegs++;
             bool finDone = deliver(p, s.seq, s.data, s.len, fin);
-            if (hadOoo || finDone || p->fullSegs >= 2) ackNow = true;
+            if (hadOoo || finDone) ackNow = true;
+            // Every second full segment (RFC 1122 4.2.3.2) is acknowledged by the end of
+            // this Net::poll(), so a reply the application sends meanwhile carries it.
+            else if (p->fullSegs >= 2) p->ackPending = true;
             if (finDone) {
                 switch (p->state) {
                     case ESTABLISHED:
@@ -1254,9 +1260,20 @@ void TcpCore::timers(uint64_t t) {
     }
 }
 
+void TcpCore::flushAcks() {
+    for (Pcb* p = g_pcbs; p; p = p->next)
+        if (p->ackPending) {
+            if (p->state == ESTABLISHED || p->state == FIN_WAIT_1 || p->state == FIN_WAIT_2 ||
+                p->state == CLOSE_WAIT)
+                sendAck(p);
+            p->ackPending = false;
+        }
+}
+
 uint64_t TcpCore::nextTimerUs() {
     uint64_t best = 0;
     for (Pcb* p = g_pcbs; p; p = p->next) {
+        if (p->ackPending) return 1;  // owed now (read outside Net::poll()): due at once
         uint64_t ts[4] = {p->rtxAt, p->persistAt, p->delackAt, p->waitAt};
         for (uint64_t v : ts)
             if (v && (!best || v < best)) best = v;

@@ -690,9 +690,50 @@ TEST(receive_window_closes_and_reopens) {
     std::vector<char> buf(NETCFG_TCP_WND);
     int got = srv.conn->recv(buf.data(), (int)buf.size());
     CHECK_EQ(got, (NETCFG_TCP_WND / 536) * 536);
+    CHECK_EQ(out().size(), 0u);  // owed, not sent: a reply could still carry it
+    CHECK(Net::nextTimerUs() <= board::micros());  // ... so the main loop must not sleep
+    Net::poll();
     v = out();
-    CHECK_EQ(v.size(), 1u);  // window update
+    CHECK_EQ(v.size(), 1u);  // the window update, by the end of the next poll
     if (!v.empty()) CHECK_EQ(v[0].wnd, (uint16_t)NETCFG_TCP_WND);
+    delete e;
+}
+
+// An application that answers within the same poll (an echo) sends no pure ACKs: its data
+// segments carry the ACK owed for every second full segment and the reopened window.
+std::vector<char> g_echo_buf;
+TCPSocket* g_echo_sock = nullptr;
+void onEcho(TCPSocketEvent e) {
+    if (e != TCPSOCKET_READABLE) return;
+    int n = g_echo_sock->recv(g_echo_buf.data(), (int)g_echo_buf.size());
+    if (n > 0) g_echo_sock->send(g_echo_buf.data(), n);
+}
+
+TEST(ack_and_window_update_ride_on_the_reply) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    g_echo_buf.assign(4096, 0);
+    g_echo_sock = srv.conn;
+    srv.conn->setOnEvent(&onEcho);
+    Bytes full(536, 'f');
+    p.send(A, full);
+    p.send(A, full);
+    Net::poll();
+    auto v = out();
+    CHECK(!v.empty());
+    size_t bytes_back = 0;
+    for (auto& s : v) {
+        CHECK(!s.data.empty());  // no pure ACK
+        bytes_back += s.data.size();
+    }
+    CHECK_EQ(bytes_back, 2 * full.size());
+    if (!v.empty()) {
+        CHECK_EQ(v.back().ack, p.seq);
+        CHECK_EQ(v.back().wnd, (uint16_t)NETCFG_TCP_WND);
+    }
+    srv.conn->setOnEvent(&onEv2);
     delete e;
 }
 
