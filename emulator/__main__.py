@@ -40,8 +40,9 @@ def build_parser():
                         "to the next timer deadline (skip)")
     p.add_argument("--ready-fd", type=int, metavar="N",
                    help="write one JSON line {serial, control, pid} to fd N when ready")
-    p.add_argument("--slice", type=int, default=100_000, metavar="N",
-                   help="max instructions per CPU slice (default 100000)")
+    p.add_argument("--slice-ms", type=float, default=2.0, metavar="MS",
+                   help="longest stretch of guest code between looks at host input, in "
+                        "wall milliseconds (default 2; a slice ends after 1-2x this)")
     p.add_argument("--short-frames", choices=("pad", "runt"), default="pad",
                    help="frames under 60 bytes from the link: pad them as the sending NIC "
                         "would (default) or deliver them as runts")
@@ -86,8 +87,8 @@ def _run(args):
     from .core.loader import ImageError
     from .core.serial import TransportError
 
-    if args.slice < 1:
-        return _fail("--slice must be a positive instruction count")
+    if not 0.2 <= args.slice_ms <= 1000:
+        return _fail("--slice-ms must be between 0.2 and 1000")
     try:
         board = get_board(args.board)
     except ValueError as e:
@@ -97,7 +98,7 @@ def _run(args):
     from .core.reactor import Reactor
 
     try:
-        machine = Machine(board, args.image, idle=args.idle, slice_count=args.slice,
+        machine = Machine(board, args.image, idle=args.idle, slice_ms=args.slice_ms,
                           short_frames=args.short_frames)
     except ImageError as e:
         return _fail(str(e))

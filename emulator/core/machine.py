@@ -9,32 +9,30 @@ Run loop (one thread):
 4. if the guest is in WFI: continue when an enabled interrupt is pending, else idle —
    block in select() on the inputs until the next peripheral deadline (``realtime``) or
    jump board time to that deadline (``skip``);
-5. run one count-limited slice: ``emu_start(pc, ..., count=N)``.  A slice that ends right
-   after a WFI instruction puts the guest in WFI.
-
-The slice length adapts: MMIO-heavy code (≈1 µs per access) gets shorter slices so host
-input is still seen within a few milliseconds.
+5. run one slice: ``emu_start(pc, ...)`` until the guest waits (a slice that ends right
+   after a WFI instruction puts the guest in WFI), a peripheral model stops it, or the slice
+   watchdog does after 2-4 ms of wall time (slices.py: no per-instruction counting).
 """
 
 import logging
 import struct
 import time
 
-from unicorn import UC_HOOK_INTR, UC_HOOK_MEM_PROT, UC_HOOK_MEM_UNMAPPED, UcError
+from unicorn import UC_ERR_EXCEPTION, UC_HOOK_INTR, UcError
 from unicorn import arm_const as A
 
-from .bus import Bus
+from .bus import EXECUTE_NEVER, Bus, in_ranges
 from .clock import BoardClock
 from .cpu import GuestFault, create_cpu, fault_from_ucerror, read_regs
 from .loader import ImageError, load_image, lpc17xx_checksum_ok
 from .nvic import SVCALL
 from .regs import Peripheral
+from .slices import SliceWatchdog
 
 log = logging.getLogger("emulator")
 
 _WFI = 0xBF30
-_SLICE_MIN = 2_000
-_SLICE_TARGET_NS = 1_000_000          # aim for ~1 ms of wall time per slice at most
+_EXC_RETURN_MIN = 0xFFFFFFF0
 _HOST_POLL_NS = 20_000                # min spacing of host polls from inside MMIO reads
 
 
@@ -43,17 +41,18 @@ def _is_wide_prefix(hw):
 
 
 class Machine:
-    """One emulated board.  ``options``: idle ("realtime"|"skip"), slice (int),
-    short_frames ("pad"|"runt")."""
+    """One emulated board.  ``options``: idle ("realtime"|"skip"), slice_ms (longest CPU
+    slice before host input is looked at, in wall milliseconds), short_frames
+    ("pad"|"runt")."""
 
-    def __init__(self, board, image_path, idle="realtime", slice_count=100_000,
-                 short_frames="pad"):
+    def __init__(self, board, image_path, idle="realtime", slice_ms=2.0, short_frames="pad"):
         self.board = board
         self.image_path = image_path
         self.idle_mode = idle
         self.skip_grace_s = 0.020   # see _idle()
         self.last_tx_ns = 0         # monotonic time of the guest's last frame or UART byte
-        self.slice_max = max(_SLICE_MIN, int(slice_count))
+        self.slice_s = max(0.0002, float(slice_ms) / 1000.0)
+        self.watchdog = None
         self.short_frames = short_frames
         self.clock = BoardClock()
         self.reactor = None
@@ -80,6 +79,7 @@ class Machine:
                         "would stay in its boot loader", image.path)
         uc = create_cpu(self.board.BOARD["cpu"])
         self.uc = uc
+        self._pclk_cache = {}
         self.bus = Bus(uc, self.board.MEMORY_MAP, self.board.PERIPHERALS, self)
         per = self.bus.peripherals
         b = self.board.BOARD
@@ -98,18 +98,22 @@ class Machine:
             uc.mem_write(addr, data)
         self._mem_fault_addr = None
         uc.hook_add(UC_HOOK_INTR, self._on_intr)
-        uc.hook_add(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, self._on_bad_access)
+        self.bus.install_memory_policy(self._on_bad_access)
+        if self.watchdog is not None:
+            self.watchdog.close()
+        bus = self.bus
+        self.watchdog = SliceWatchdog(uc, lambda: setattr(bus, "cut_requested", True),
+                                      lambda: bus.accesses, self.slice_s)
         sp, reset = words[0], words[1]
         uc.reg_write(A.UC_ARM_REG_MSP, sp)
         uc.reg_write(A.UC_ARM_REG_SP, sp)
         self.pc = reset & ~1
         self.in_wfi = False
-        self.instructions = 0
+        self.cpu_ns = 0                       # wall time spent running guest code
+        self.slices = 0
         self.state = "running"
         self.fault = None
         self._intr = None
-        self._slice = self.slice_max
-        self._rate = 0.2                      # instructions per ns, learnt from full slices
         self.reset_reason = None
         self.clock.reset()
 
@@ -124,7 +128,12 @@ class Machine:
         return self.sysctl.cclk_hz()
 
     def pclk_hz(self, reg, shift):
-        return self.sysctl.pclk_hz(reg, shift)
+        # Timers ask on every TC read; the clock tree only changes through clock_changed().
+        key = (reg, shift)
+        hz = self._pclk_cache.get(key)
+        if hz is None:
+            hz = self._pclk_cache[key] = self.sysctl.pclk_hz(reg, shift)
+        return hz
 
     def powered(self, bit):
         return bit < 0 or self.sysctl.powered(bit)
@@ -135,7 +144,7 @@ class Machine:
             p.rebase(now)
 
     def clock_changed(self):
-        pass
+        self._pclk_cache.clear()
 
     def request_reset(self, reason):
         self.reset_reason = reason
@@ -234,7 +243,9 @@ class Machine:
             "ok": True,
             "state": self.state,
             "board_time_us": self.clock.now_ns() // 1000,
-            "instructions": self.instructions,
+            "cpu_busy_us": self.cpu_ns // 1000,
+            "slices": self.slices,
+            "slice_cuts": {"at_mmio": self.bus.cuts, "forced": self.watchdog.forced},
             "leds": self.leds(),
             "eth": {k: emac.get(k, 0) for k in ("tx_frames", "rx_frames", "rx_dropped_filter",
                                                 "rx_dropped_ring_full", "rx_dropped_disabled",
@@ -244,6 +255,8 @@ class Machine:
             "pc": self.pc,
             "cclk_hz": self.sysctl.cclk_hz(),
         }
+        if self.link is not None:
+            st["link"] = {"tx_dropped": self.link.tx_dropped, "held": self.link.held}
         if self.fault is not None:
             st["fault"] = self.fault.message()
         return st
@@ -358,22 +371,39 @@ class Machine:
 
     def _run_slice(self):
         uc = self.uc
-        count = self._slice
+        watchdog = self.watchdog
         self._intr = None
+        self.slices += 1
         t0 = time.perf_counter_ns()
+        self.bus.cut_requested = False
+        watchdog.begin()
         try:
-            uc.emu_start(self.pc | 1, 0xFFFFFFFF, 0, count)
+            # Until address 0: it holds the initial stack pointer, never code; a guest that
+            # jumps there (a null function pointer) stops at once and is reported below.
+            uc.emu_start(self.pc | 1, 0)
         except UcError as err:
-            self.pc = uc.reg_read(A.UC_ARM_REG_PC)
+            watchdog.end()
+            self.cpu_ns += time.perf_counter_ns() - t0
+            self.pc = pc = uc.reg_read(A.UC_ARM_REG_PC)
             if self.bus.fault is not None:
                 raise self.bus.fault from None
-            raise fault_from_ucerror(err, self._mem_fault_addr) from None
-        elapsed = time.perf_counter_ns() - t0
-        self.pc = pc = uc.reg_read(A.UC_ARM_REG_PC)
+            if err.errno == UC_ERR_EXCEPTION and pc >= _EXC_RETURN_MIN:
+                # fetch from an EXC_RETURN value (execute-never, see Bus.install_memory_policy)
+                self._intr = (8, pc)
+            elif err.errno == UC_ERR_EXCEPTION and in_ranges(pc, EXECUTE_NEVER):
+                raise GuestFault("instruction fetch from an execute-never region", pc) from None
+            else:
+                raise fault_from_ucerror(err, self._mem_fault_addr) from None
+        else:
+            watchdog.end()
+            self.cpu_ns += time.perf_counter_ns() - t0
+            self.pc = pc = uc.reg_read(A.UC_ARM_REG_PC)
         if self.bus.fault is not None:
             raise self.bus.fault
+        if pc == 0 and self._intr is None:
+            raise GuestFault("execution reached address 0x00000000", 0,
+                             "a call through a null function pointer?")
         if self._intr is not None:
-            self.instructions += int(elapsed * self._rate) if self._rate else 0
             self._handle_intr(*self._intr)
             return
         if self.reset_reason is not None:
@@ -384,18 +414,6 @@ class Machine:
             before = (0, 0)
         if before[1] == _WFI and not _is_wide_prefix(before[0]):
             self.in_wfi = True
-            done = min(count, int(elapsed * self._rate)) if self._rate else 0
-            self.instructions += done
-            return
-        self.instructions += count
-        if elapsed > 0:
-            rate = count / elapsed
-            self._rate = 0.8 * self._rate + 0.2 * rate
-        # adapt the slice so one slice stays around a millisecond of wall time
-        if elapsed > 2 * _SLICE_TARGET_NS and count > _SLICE_MIN:
-            self._slice = max(_SLICE_MIN, count // 2)
-        elif elapsed < _SLICE_TARGET_NS // 2 and count < self.slice_max:
-            self._slice = min(self.slice_max, count * 2)
 
     # -- CPU exceptions ----------------------------------------------------------------------
     def _handle_intr(self, intno, pc):

@@ -13,12 +13,20 @@ reading (:meth:`NetLink.hold`), so frames wait in the kernel's socket buffer ins
 being lost.  The emulated CPU is slower than the silicon at moving frames, and without
 this a burst the real board would absorb (it drains its ring at wire speed) would be cut
 short on the emulated one.  QEMU's NICs behave the same way (``can_receive``).
+
+Transmit side: frames are handed to a sender thread.  Writing a frame into a veth runs the
+receiving kernel's whole protocol stack in the writer's system call; on its own thread
+that work overlaps with the guest's next instructions (the GIL is released in the call).
+Frames leave in order; :meth:`NetLink.drain` waits until every queued frame has left.
 """
 
 import fcntl
 import os
+import queue
 import socket
 import struct
+import threading
+import time
 
 from .serial import TransportError
 
@@ -35,6 +43,43 @@ class NetLink:
     def __init__(self):
         self.on_frame = None
         self.tx_dropped = 0
+        self._txq = queue.SimpleQueue()
+        self._queued = 0          # written by the run loop only
+        self._sent = 0            # written by the sender thread only
+        self._tx_thread = None
+
+    def send(self, frame):
+        """Queue one frame for the wire (returns at once)."""
+        if self._tx_thread is None:
+            self._tx_thread = threading.Thread(target=self._tx_loop, name=f"tx {self.name}",
+                                               daemon=True)
+            self._tx_thread.start()
+        self._queued += 1
+        self._txq.put(frame)
+
+    def _tx_loop(self):
+        get = self._txq.get
+        while True:
+            frame = get()
+            if frame is None:
+                return
+            self._send_now(frame)
+            self._sent += 1
+
+    def drain(self, timeout=1.0):
+        """Wait until every queued frame has been written; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._sent != self._queued:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.0002)
+        return True
+
+    def _stop_tx(self):
+        if self._tx_thread is not None:
+            self._txq.put(None)
+            self._tx_thread.join(timeout=1.0)
+            self._tx_thread = None
 
     def attach(self, reactor, on_frame, can_receive=lambda: True):
         self.on_frame = on_frame
@@ -98,13 +143,14 @@ class SocketLink(NetLink):
         except OSError:
             return None
 
-    def send(self, frame):
+    def _send_now(self, frame):
         try:
             self.sock.send(frame)
         except (BlockingIOError, InterruptedError, OSError):
             self.tx_dropped += 1
 
     def close(self):
+        self._stop_tx()
         self.sock.close()
 
 
@@ -134,13 +180,14 @@ class TapLink(NetLink):
         except (BlockingIOError, InterruptedError):
             return None
 
-    def send(self, frame):
+    def _send_now(self, frame):
         try:
             os.write(self.fd, frame)
         except OSError:
             self.tx_dropped += 1
 
     def close(self):
+        self._stop_tx()
         os.close(self.fd)
 
 

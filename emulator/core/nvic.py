@@ -31,6 +31,7 @@ _CTRL_COUNTFLAG = 1 << 16
 class Nvic(Peripheral):
     """The whole SCS block.  extra: {"irq_lines": N, "prio_bits": 5}."""
 
+    READ_EFFECTS = ("SYST_CSR",)   # COUNTFLAG clears on read
     REGISTERS = (
         Reg("ICTR", 0x004, access="ro"),
         Reg("ACTLR", 0x008, fields=(Field("DISMCYCINT", 0, implemented=False),

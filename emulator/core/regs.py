@@ -106,6 +106,13 @@ class Peripheral:
             self._writers[reg.offset] = wr
         self.reset()
 
+    # Registers whose read changes state (a FIFO pop, a flag cleared by reading): an
+    # emulator must not repeat such a read (Bus, "ending a slice from outside").
+    READ_EFFECTS = ()
+
+    def read_effect_offsets(self):
+        return [reg.offset for reg in self.REGISTERS if reg.name in self.READ_EFFECTS]
+
     # -- life cycle ---------------------------------------------------------------------
     def reset(self):
         """Return every declared register to its reset value."""

@@ -121,20 +121,38 @@ def test_systick_exception_entry_and_return(emulator, testfw):
     assert emu.command(b"ok", b"ok") == b"ok"        # back in thread mode, masked, echoing
 
 
+def test_serial_bytes_survive_cut_slices(emulator, testfw):
+    """Slices cut every 0.2-0.4 ms while the guest echoes a long burst byte by byte: not one
+    byte lost or doubled.  A slice stopped right after a UART access rewinds that
+    instruction, so a careless stop would pop RBR twice (a lost byte) or write THR twice."""
+    emu = emulator(testfw, "--slice-ms", "0.2")
+    emu.read_until(READY)
+    data = bytes(b"abcdefghijklmnopqrstuvwxyz0123456789"[i % 36] for i in range(6000))
+    for i in range(0, len(data), 500):
+        emu.serial.write(data[i:i + 500])
+    got = b""
+    deadline = time.monotonic() + 20
+    while len(got) < len(data) and time.monotonic() < deadline:
+        got += emu.serial.read(emu.serial.in_waiting or 1)
+    assert got == data
+    st = emu.control({"cmd": "status"})
+    assert st["slices"] > 10
+
+
 def test_compute_speed(emulator, testfw):
+    """The guest times its own 20 M-iteration loop (4 instructions each: mla, adds, cmp,
+    bne) on TIMER3, which runs on board time = wall time while the CPU is busy."""
     emu = emulator(testfw)
     emu.read_until(READY)
-    before = emu.control({"cmd": "status"})["instructions"]
-    t0 = time.perf_counter()
     reply = emu.command(b"!c", b"\n", timeout=30)
-    wall = time.perf_counter() - t0
-    after = emu.control({"cmd": "status"})["instructions"]
-    mips = (after - before) / wall / 1e6
-    print(f"\ncompute loop: {(after - before) / 1e6:.1f} M instructions in {wall:.3f} s "
-          f"= {mips:.0f} M instructions/s")
     assert reply.startswith(b"C=")
-    assert after - before > 60_000_000
-    assert mips > 60
+    us = int(reply.strip().split(b",")[1])
+    mips = 20_000_000 * 4 / us
+    print(f"\ncompute loop: 80 M instructions in {us / 1e6:.3f} s board time "
+          f"= {mips:.0f} M instructions/s")
+    assert mips > 100
+    st = emu.control({"cmd": "status"})
+    assert st["cpu_busy_us"] >= us * 0.9 and st["slices"] > 0
 
 
 def test_startup_is_fast(emulator, testfw):
@@ -300,7 +318,7 @@ def test_control_status_reset_stop(emulator, testfw):
     emu.command(b"!l0", b"L\n")
     st = emu.control({"cmd": "status"})
     assert st["ok"] and st["state"] in ("running", "idle") and st["leds"] == [False] * 4
-    assert st["instructions"] > 0 and st["board_time_us"] > 0 and isinstance(st["pc"], int)
+    assert st["cpu_busy_us"] > 0 and st["board_time_us"] > 0 and isinstance(st["pc"], int)
     assert set(st["eth"]) >= {"tx_frames", "rx_frames", "rx_dropped_filter", "rx_dropped_ring_full"}
     assert emu.control({"cmd": "reset"}) == {"ok": True}
     emu.read_until(READY)                                     # serial stays connected

@@ -27,6 +27,9 @@ def _mcr_fields():
     return tuple(out)
 
 
+_MCR_RESETS = 0b010_010_010_010          # MRnR: reset TC on match n
+
+
 class Timer(Peripheral):
     REGISTERS = (
         Reg("IR", 0x00, fields=tuple(Field(f"MR{n}", n) for n in range(4))
@@ -95,6 +98,8 @@ class Timer(Peripheral):
         return (_WRAP - tc0) + rmin, rmin
 
     def _advance(self, tc0, incs):
+        if not self.r["MCR"] & _MCR_RESETS:
+            return (tc0 + incs) % _WRAP
         d1, rmin = self._reset_plan(tc0)
         if d1 is None or incs <= d1:
             return (tc0 + incs) % _WRAP

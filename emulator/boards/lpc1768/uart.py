@@ -19,6 +19,7 @@ _TRIGGER = (1, 4, 8, 14)
 
 
 class Uart(Peripheral):
+    READ_EFFECTS = ("RBR_THR_DLL", "IIR_FCR")   # RBR pops the FIFO, IIR clears THRE
     REGISTERS = (
         Reg("RBR_THR_DLL", 0x00),
         Reg("DLM_IER", 0x04),

@@ -58,17 +58,28 @@ struct TxDesc {
 };
 
 // The EMAC DMA area.  Alignment per 7.3: descriptors 4, RX statuses 8, TX statuses 4.
+// Buffers first, then the small descriptor and status arrays: those are read for every
+// frame and so stay off the bank's first 1 KiB, which shares an emulator TLB slot with the
+// EMAC registers (reference emulation-measured.md); on silicon the order does not matter.
 struct DmaArea {
+    uint8_t rx_buf[kRxDescs][kBufSize];
+    uint8_t tx_buf[kTxDescs][kBufSize];
     RxDesc rx_desc[kRxDescs];
     RxStatus rx_status[kRxDescs];
     TxDesc tx_desc[kTxDescs];
     uint32_t tx_status[kTxDescs];
-    uint8_t rx_buf[kRxDescs][kBufSize];
-    uint8_t tx_buf[kTxDescs][kBufSize];
 };
 __attribute__((section(".ethram"), aligned(8))) DmaArea g_dma;
 
 Stats g_stats;
+// The driver's own ring indices: RxConsumeIndex and TxProduceIndex are written only here,
+// so they are never read back from the EMAC (one register access less per frame each).
+uint32_t g_rx_consume = 0;
+uint32_t g_tx_produce = 0;
+inline void set_rx_consume(uint32_t i) {
+    g_rx_consume = i;
+    EMAC_RXCONSUME = i;
+}
 bool g_ready = false;
 bool g_rx_skipping = false;     // discarding the tail of an oversize (multi-descriptor) frame
 uint32_t g_phy_sts_applied = 0; // PHYSTS bits (link|speed|duplex) the MAC is configured for
@@ -135,7 +146,7 @@ void rx_ring_init() {
     EMAC_RXDESC = (uint32_t)(uintptr_t)g_dma.rx_desc;
     EMAC_RXSTATUS = (uint32_t)(uintptr_t)g_dma.rx_status;
     EMAC_RXDESCNUM = kRxDescs - 1;
-    EMAC_RXCONSUME = 0;
+    set_rx_consume(0);
     g_rx_skipping = false;
 }
 
@@ -149,6 +160,7 @@ void tx_ring_init() {
     EMAC_TXSTATUS = (uint32_t)(uintptr_t)g_dma.tx_status;
     EMAC_TXDESCNUM = kTxDescs - 1;
     EMAC_TXPRODUCE = 0;
+    g_tx_produce = 0;
 }
 
 // A fatal receive overrun (IntStatus.RxOverrun) stops the RX path until it is soft-reset
@@ -160,7 +172,7 @@ void rx_recover() {
     rx_ring_init();
     // Whether RxReset returns RxProduceIndex to 0 is not documented (reference 7.3): start
     // consuming wherever the hardware will produce next.
-    EMAC_RXCONSUME = EMAC_RXPRODUCE;
+    set_rx_consume(EMAC_RXPRODUCE);
     EMAC_INTCLEAR = EINT_RX_OVERRUN;
     EMAC_COMMAND |= CMD_RX_ENABLE;
     EMAC_MAC1 |= MAC1_RX_ENABLE;
@@ -277,7 +289,7 @@ int receive(uint8_t* buf, int cap) {
     if (!g_ready) return 0;
     if (EMAC_INTSTATUS & EINT_RX_OVERRUN) rx_recover();
 
-    uint32_t idx = EMAC_RXCONSUME;
+    uint32_t idx = g_rx_consume;
     while (idx != EMAC_RXPRODUCE) {
         uint32_t info = g_dma.rx_status[idx].info;
         uint32_t next = rx_next(idx);
@@ -287,7 +299,7 @@ int receive(uint8_t* buf, int cap) {
         if (g_rx_skipping || !(info & RXST_LAST)) {
             if (!g_rx_skipping) ++g_stats.rx_oversize;
             g_rx_skipping = !(info & RXST_LAST);
-            EMAC_RXCONSUME = idx = next;
+            set_rx_consume(idx = next);
             continue;
         }
 
@@ -295,12 +307,12 @@ int receive(uint8_t* buf, int cap) {
         // EtherType frame and is ignored (reference 7.6).
         if (info & (RXST_OVERRUN | RXST_NO_DESC)) {
             ++g_stats.rx_overrun;
-            EMAC_RXCONSUME = idx = next;
+            set_rx_consume(idx = next);
             continue;
         }
         if (info & (RXST_CRC_ERR | RXST_SYMBOL_ERR | RXST_LENGTH_ERR | RXST_ALIGN_ERR)) {
             ++g_stats.rx_error;
-            EMAC_RXCONSUME = idx = next;
+            set_rx_consume(idx = next);
             continue;
         }
 
@@ -308,16 +320,16 @@ int receive(uint8_t* buf, int cap) {
         int len = (int)(info & RXST_SIZE_MASK) + 1 - 4;
         if (len < kMinFrame) {
             ++g_stats.rx_runt;
-            EMAC_RXCONSUME = idx = next;
+            set_rx_consume(idx = next);
             continue;
         }
         if (len > cap || len > kMaxFrame) {
             ++g_stats.rx_oversize;
-            EMAC_RXCONSUME = idx = next;
+            set_rx_consume(idx = next);
             continue;
         }
         memcpy(buf, g_dma.rx_buf[idx], (size_t)len);
-        EMAC_RXCONSUME = next;
+        set_rx_consume(next);
         ++g_stats.rx_frames;
         return len;
     }
@@ -329,7 +341,7 @@ bool send(const uint8_t* frame, int len) {
         ++g_stats.tx_error;
         return false;
     }
-    uint32_t idx = EMAC_TXPRODUCE;
+    uint32_t idx = g_tx_produce;
     uint32_t next = tx_next(idx);
     // Full ring: produce + 1 == consume.  Wait up to 20 ms (3 queued 1514-byte frames take
     // 3.6 ms at 10 Mb/s), then give up.
@@ -346,7 +358,7 @@ bool send(const uint8_t* frame, int len) {
     // Padding and CRC come from MAC2 (PAD/CRC enable); no per-descriptor override.
     g_dma.tx_desc[idx].control = (uint32_t)(len - 1) | TXCTRL_LAST | TXCTRL_INT;
     __asm volatile("dsb" ::: "memory");  // descriptor and data written before the hand-over
-    EMAC_TXPRODUCE = next;
+    EMAC_TXPRODUCE = g_tx_produce = next;
     ++g_stats.tx_frames;
     return true;
 }
