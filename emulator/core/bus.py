@@ -102,10 +102,10 @@ class Bus:
         self.uc.emu_stop()
 
     # -- guest memory access speed -------------------------------------------------------------
-    # Unicorn 2.1 (measured, reference emulation-measured.md) sends every guest store to a
-    # page it also treats as executable through its slow path (notdirty_write, a TB
-    # invalidation check per store: ~7x slower stores), and every access at all through it
-    # while a memory hook covers the page.  The Cortex-M default memory map makes all RAM
+    # Unicorn 2.1.4 (read in its source and measured: emulator/README.md, "Speed") sends
+    # every guest store to a page it also treats as executable through its slow path
+    # (notdirty_write, a TB invalidation check per store: ~7x slower stores), and every
+    # access at all through it while a memory hook covers the page.  The Cortex-M default memory map makes all RAM
     # executable, so by default every stack push and memcpy store is slow.  Hence:
     #   * the TLB is filled by us (UC_TLB_VIRTUAL): RAM pages are read/write, and executable
     #     only once the guest fetches from one (then the page is handled as code, correctly);

@@ -1,7 +1,7 @@
 """Time-bounded CPU slices without Unicorn's instruction counter.
 
 ``emu_start(count=N)`` makes Unicorn call a hook before every guest instruction, which costs
-about 3.5x in guest speed (reference emulation-measured.md; ``hil bench`` guest_mips).
+about 5x in guest speed (reference emulation-measured.md; ``hil bench`` guest_mips).
 Instead a slice runs until the guest waits (WFI), a peripheral model stops it, or it has
 run for a budget of wall time: one long-lived thread wakes every ``budget`` and, finding
 the slice it saw at its previous wake-up still running, ends it.

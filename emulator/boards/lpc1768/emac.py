@@ -249,18 +249,18 @@ class Emac(Peripheral):
         raised = 0
         while r["TxConsumeIndex"] != produce:
             idx = r["TxConsumeIndex"]
-            parts, used, last, ctrl = [], [], False, 0
+            parts, used, last, ctrl, ctrl_any = [], [], False, 0, 0
             while idx != produce:
                 pkt, ctrl = struct.unpack("<II", mem_read(base + 8 * idx, 8))
                 self._dma_check(pkt)
                 parts.append(mem_read(pkt, (ctrl & 0x7FF) + 1))
                 used.append(idx)
+                ctrl_any |= ctrl
                 idx = (idx + 1) % n
                 if ctrl & TX_LAST:
                     last = True
                     break
-            interrupt = any(struct.unpack("<I", mem_read(base + 8 * i + 4, 4))[0] & TX_INT
-                            for i in used)
+            interrupt = ctrl_any & TX_INT
             if not last:
                 for i in used:
                     mem_write(sbase + 4 * i, struct.pack("<I", TXS_NODESC | TXS_ERROR))

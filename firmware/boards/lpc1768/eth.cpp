@@ -60,7 +60,7 @@ struct TxDesc {
 // The EMAC DMA area.  Alignment per 7.3: descriptors 4, RX statuses 8, TX statuses 4.
 // Buffers first, then the small descriptor and status arrays: those are read for every
 // frame and so stay off the bank's first 1 KiB, which shares an emulator TLB slot with the
-// EMAC registers (reference emulation-measured.md); on silicon the order does not matter.
+// EMAC registers (emulator/README.md, "Speed"); on silicon the order does not matter.
 struct DmaArea {
     uint8_t rx_buf[kRxDescs][kBufSize];
     uint8_t tx_buf[kTxDescs][kBufSize];
@@ -76,9 +76,18 @@ Stats g_stats;
 // so they are never read back from the EMAC (one register access less per frame each).
 uint32_t g_rx_consume = 0;
 uint32_t g_tx_produce = 0;
+// Last values read of the EMAC's own indices.  They only move forward, so a stale copy
+// is a safe under-estimate: the register is read again only when the copy says the RX
+// ring is empty or the TX ring full (one read per burst instead of one per frame).
+uint32_t g_rx_produce_seen = 0;
+uint32_t g_tx_consume_seen = 0;
 inline void set_rx_consume(uint32_t i) {
     g_rx_consume = i;
     EMAC_RXCONSUME = i;
+}
+inline void set_rx_consume_all(uint32_t i) {
+    set_rx_consume(i);
+    g_rx_produce_seen = i;
 }
 bool g_ready = false;
 bool g_rx_skipping = false;     // discarding the tail of an oversize (multi-descriptor) frame
@@ -146,7 +155,7 @@ void rx_ring_init() {
     EMAC_RXDESC = (uint32_t)(uintptr_t)g_dma.rx_desc;
     EMAC_RXSTATUS = (uint32_t)(uintptr_t)g_dma.rx_status;
     EMAC_RXDESCNUM = kRxDescs - 1;
-    set_rx_consume(0);
+    set_rx_consume_all(0);
     g_rx_skipping = false;
 }
 
@@ -161,6 +170,7 @@ void tx_ring_init() {
     EMAC_TXDESCNUM = kTxDescs - 1;
     EMAC_TXPRODUCE = 0;
     g_tx_produce = 0;
+    g_tx_consume_seen = 0;
 }
 
 // A fatal receive overrun (IntStatus.RxOverrun) stops the RX path until it is soft-reset
@@ -172,7 +182,7 @@ void rx_recover() {
     rx_ring_init();
     // Whether RxReset returns RxProduceIndex to 0 is not documented (reference 7.3): start
     // consuming wherever the hardware will produce next.
-    set_rx_consume(EMAC_RXPRODUCE);
+    set_rx_consume_all(EMAC_RXPRODUCE);
     EMAC_INTCLEAR = EINT_RX_OVERRUN;
     EMAC_COMMAND |= CMD_RX_ENABLE;
     EMAC_MAC1 |= MAC1_RX_ENABLE;
@@ -287,10 +297,17 @@ bool link_up() {
 
 int receive(uint8_t* buf, int cap) {
     if (!g_ready) return 0;
-    if (EMAC_INTSTATUS & EINT_RX_OVERRUN) rx_recover();
-
     uint32_t idx = g_rx_consume;
-    while (idx != EMAC_RXPRODUCE) {
+    if (idx == g_rx_produce_seen) {
+        g_rx_produce_seen = EMAC_RXPRODUCE;
+        if (idx == g_rx_produce_seen) {
+            // Ring empty.  An overrun (the ring ran full) stops reception until the RX path
+            // is reset; the frames received before it were valid and have been taken.
+            if (EMAC_INTSTATUS & EINT_RX_OVERRUN) rx_recover();
+            return 0;
+        }
+    }
+    while (idx != g_rx_produce_seen) {
         uint32_t info = g_dma.rx_status[idx].info;
         uint32_t next = rx_next(idx);
 
@@ -345,9 +362,9 @@ bool send(const uint8_t* frame, int len) {
     uint32_t next = tx_next(idx);
     // Full ring: produce + 1 == consume.  Wait up to 20 ms (3 queued 1514-byte frames take
     // 3.6 ms at 10 Mb/s), then give up.
-    if (next == EMAC_TXCONSUME) {
+    if (next == g_tx_consume_seen && next == (g_tx_consume_seen = EMAC_TXCONSUME)) {
         uint64_t end = micros() + 20000;
-        while (next == EMAC_TXCONSUME) {
+        while (next == (g_tx_consume_seen = EMAC_TXCONSUME)) {
             if (micros() > end) {
                 ++g_stats.tx_error;
                 return false;
