@@ -305,13 +305,15 @@ def lpc17xx_checksum(flash: bytes) -> bytes:
 
 def size_report(path: Path) -> dict:
     elf, fh = _load_elf(path)
-    text = data = bss = ethram = heap = 0
+    text = data = bss = ethram = heap = stack = 0
     with fh:
         for sec in elf.iter_sections():
             flags, addr, size = sec["sh_flags"], sec["sh_addr"], sec["sh_size"]
             if not flags & 0x2 or size == 0:  # SHF_ALLOC
                 continue
-            if sec["sh_type"] == "SHT_NOBITS":
+            if sec.name == ".stack":
+                stack += size
+            elif sec["sh_type"] == "SHT_NOBITS":
                 if 0x2007C000 <= addr < 0x20084000:
                     ethram += size
                 else:
@@ -321,7 +323,7 @@ def size_report(path: Path) -> dict:
             else:
                 data += size
     return {"flash_bytes": text + data, "flash_total": 512 * 1024,
-            "ram_bytes": data + bss, "ram_total": 32 * 1024,
+            "ram_bytes": data + bss + stack, "ram_total": 32 * 1024, "stack": stack,
             "ahb_sram_bytes": ethram, "ahb_sram_total": 32 * 1024,
             "text": text, "data": data, "bss": bss}
 
@@ -331,5 +333,6 @@ def format_sizes(name: str, s: dict) -> str:
         return f"{a:>7} / {b:>6} B ({100 * a / b:4.1f}%)"
     return (f"{name}:\n"
             f"  flash     {pct(s['flash_bytes'], s['flash_total'])}\n"
-            f"  RAM       {pct(s['ram_bytes'], s['ram_total'])}\n"
+            f"  RAM       {pct(s['ram_bytes'], s['ram_total'])}  (static, with a "
+            f"{s.get('stack', 0)} B main stack; heap uses the rest)\n"
             f"  AHB SRAM  {pct(s['ahb_sram_bytes'], s['ahb_sram_total'])}  (static; heap uses the rest)")
