@@ -80,6 +80,7 @@ void TcpSlot::reset_stream(uint8_t mode, uint32_t count) {
 }
 
 void TcpSlot::pump() {
+    if (!buf && stream != ST_OFF) buf = (uint8_t*)malloc(kChunk);  // none free at accept
     if (!buf) return;
     for (int guard = 0; guard < 64; guard++) {
         if (stream == ST_SINK) {
@@ -181,8 +182,12 @@ TcpSlot* parse_slot(proto::Reader& r, uint16_t id, T& q) {
 }  // namespace
 
 void tcp_reap() {
-    for (TcpSlot& s : g_tcp)
+    for (TcpSlot& s : g_tcp) {
         if (s.sock && s.dead) free_slot(s);
+        // A stream whose buffer could not be had yet: try again (memory comes back as other
+        // connections' data is read or acknowledged; no event may announce it).
+        else if (s.sock && s.stream != ST_OFF && !s.buf) s.pump();
+    }
 }
 
 bool handle_tcp(uint8_t type, uint16_t id, proto::Reader& r) {

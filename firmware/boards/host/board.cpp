@@ -7,6 +7,7 @@
 
 #include "board.h"
 #include "host_board.h"
+#include "rt.h"
 
 namespace {
 struct State {
@@ -26,6 +27,8 @@ struct State {
     bool leds[4] = {false, false, false, false};
     std::string uart_out;
     std::string uart_in;
+    size_t heap_size = (size_t)1 << 30;  // what rt_heap_size()/rt_heap_used() report
+    size_t heap_used = 0;
 };
 State g;
 }  // namespace
@@ -33,6 +36,10 @@ State g;
 namespace host_board {
 void reset() { g = State(); }
 void set_time_us(uint64_t t) { g.now = t; }
+void set_heap(size_t size, size_t used) {
+    g.heap_size = size;
+    g.heap_used = used;
+}
 void advance_us(uint64_t dt) { g.now += dt; }
 void advance_ms(uint64_t dt) { g.now += dt * 1000u; }
 void inject(const Frame& f) { g.rx.push_back(f); }
@@ -133,3 +140,8 @@ int max_frame() { return g.max_frame; }
 }  // namespace eth
 
 }  // namespace board
+
+// The runtime's heap statistics (firmware/rt on the target; here what the test set).
+extern "C" size_t rt_heap_size(void) { return g.heap_size; }
+extern "C" size_t rt_heap_used(void) { return g.heap_used; }
+extern "C" size_t rt_heap_peak(void) { return g.heap_used; }

@@ -17,6 +17,9 @@ using Frame = std::vector<uint8_t>;
 // 00:02:F7:F0:00:00, link up, driver not initialised, no forced failures.
 void reset();
 
+// Heap statistics the stack sees (rt_heap_size / rt_heap_used): 1 GiB free by default.
+void set_heap(size_t size, size_t used);
+
 // Fake clock.
 void set_time_us(uint64_t t);
 void advance_us(uint64_t dt);

@@ -57,6 +57,19 @@
 #endif
 #endif
 
+// Heap bytes the receive side of TCP leaves alone: windows are offered only from the heap
+// above this, shared between the connections, so send queues, application buffers and the
+// rest of the stack can always get memory (without it, connections whose receive queues
+// fill the heap can never echo, read or acknowledge their way out).  The large profile's
+// 16 KiB windows and send buffers need the larger reserve.
+#ifndef NETCFG_TCP_MEM_RESERVE
+#ifdef NETCFG_PROFILE_LARGE
+#define NETCFG_TCP_MEM_RESERVE 8192
+#else
+#define NETCFG_TCP_MEM_RESERVE 4096
+#endif
+#endif
+
 // Largest Ethernet frame handled (no FCS, no VLAN tag): MTU + 14-byte header.
 #define NETCFG_FRAME_MAX (NETCFG_MTU + 14)
 

@@ -15,6 +15,7 @@
 #include "netif.h"
 #include "netstack.h"
 #include "nettcpsocket.h"
+#include "rt.h"
 
 using namespace tcp;
 
@@ -83,9 +84,25 @@ uint32_t makeIsn(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport) {
     return h + (uint32_t)(board::micros() / 4u);
 }
 
+// Heap kept from receive queues: NETCFG_TCP_MEM_RESERVE while connections share the heap.
+// A lone connection needs none: its own send queue frees itself as the peer acknowledges.
+size_t memReserve() { return g_active > 1 ? NETCFG_TCP_MEM_RESERVE : 0; }
+
+// Heap the receive side may still take, above the reserve.
+uint32_t rcvHeap() {
+    size_t size = rt_heap_size(), used = rt_heap_used(), keep = memReserve();
+    return size > used + keep ? (uint32_t)(size - used - keep) : 0;
+}
+
+// Receive space of one connection: its window's room, and no more than its share of the
+// heap the receive side may still take, plus what its own unacknowledged data holds (that
+// comes back by itself as the peer acknowledges).  Queue blocks cost a header per MSS:
+// 1/8 is kept for that.
 uint32_t rcvSpace(const Pcb* p) {
     uint32_t used = p->rcvq.bytes + p->oooBytes;
-    return used >= NETCFG_TCP_WND ? 0 : NETCFG_TCP_WND - used;
+    uint32_t room = used >= NETCFG_TCP_WND ? 0 : NETCFG_TCP_WND - used;
+    uint32_t share = rcvHeap() / (uint32_t)(g_active > 0 ? g_active : 1) + p->sndq.bytes;
+    return umin(room, share - share / 8);
 }
 
 // The window to advertise: never shrinks the right edge already advertised; grows it only
@@ -282,6 +299,7 @@ void oooInsert(Pcb* p, uint32_t seq, const uint8_t* data, uint32_t len, bool fin
     while (*pp && lt((*pp)->seq, seq)) pp = &(*pp)->next;
     if (*pp && (*pp)->seq == seq && (*pp)->len >= len) return;  // duplicate
     if (p->oooCount >= NETCFG_TCP_OOSEQ_SEGS) return;
+    if (rt_heap_used() + sizeof(Ooo) + len + memReserve() > rt_heap_size()) return;
     Ooo* o = (Ooo*)malloc(sizeof(Ooo) + len);
     if (!o) return;
     o->seq = seq;
@@ -703,7 +721,13 @@ bool deliver(Pcb* p, uint32_t seq, const uint8_t* data, uint32_t len, bool fin) 
         if (len) {
             if (p->sock) {
                 bool wasEmpty = p->rcvq.bytes == 0;
-                uint32_t got = (uint32_t)p->rcvq.append(data, (int)len);
+                // Data inside a window offered earlier may meet a heap shared since: it
+                // never takes the last half of the reserve (the rest comes again).
+                size_t hsize = rt_heap_size(), hused = rt_heap_used();
+                size_t keep = memReserve() / 2;
+                uint32_t fits = hsize > hused + keep ? (uint32_t)(hsize - hused - keep) : 0;
+                uint32_t take = umin(len, fits - fits / 8);
+                uint32_t got = take ? (uint32_t)p->rcvq.append(data, (int)take) : 0;
                 if (got < len) fin = false;  // out of memory: the rest comes again
                 p->rcv_nxt += got;
                 if (got && wasEmpty) p->sock->queueEvent(NETTCPSOCKET_READABLE);
@@ -1261,13 +1285,22 @@ void TcpCore::timers(uint64_t t) {
 }
 
 void TcpCore::flushAcks() {
-    for (Pcb* p = g_pcbs; p; p = p->next)
+    for (Pcb* p = g_pcbs; p; p = p->next) {
+        // A window held small by a short heap reopens when memory comes back (another
+        // connection read or had its data acknowledged): tell the peer, or it waits for
+        // its zero-window probe.
+        if (!p->ackPending && p->state == ESTABLISHED) {
+            uint32_t edge = lt(p->rcv_nxt, p->rcv_adv) ? p->rcv_adv - p->rcv_nxt : 0;
+            uint32_t step = umin(NETCFG_TCP_WND / 2, kOurMss);
+            if (edge < step && rcvSpace(p) >= edge + step) p->ackPending = true;
+        }
         if (p->ackPending) {
             if (p->state == ESTABLISHED || p->state == FIN_WAIT_1 || p->state == FIN_WAIT_2 ||
                 p->state == CLOSE_WAIT)
                 sendAck(p);
             p->ackPending = false;
         }
+    }
 }
 
 uint64_t TcpCore::nextTimerUs() {

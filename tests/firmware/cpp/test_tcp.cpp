@@ -737,6 +737,103 @@ TEST(ack_and_window_update_ride_on_the_reply) {
     delete e;
 }
 
+// A second connection to the server's listener (established, left in the accept queue):
+// from now on connections share the heap, and the reserve applies.
+Peer secondConnection() {
+    Peer q;
+    q.port = 40001;
+    q.seq = 90000;
+    SegOpt o;
+    o.opts = mssOpt(536);
+    q.send(S, Bytes(), o);
+    Net::poll();
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) q.ack = v[0].seq + 1;
+    q.send(A);
+    Net::poll();
+    out();
+    return q;
+}
+
+// Windows come from heap the connection can really get (NETCFG_TCP_MEM_RESERVE kept free
+// while connections share it): with none left a new connection offers a zero window, and
+// the window opens by itself (no read, no probe needed) once memory is back.
+TEST(window_follows_the_heap) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();  // one connection: from the next one on, the reserve applies
+    host_board::set_heap(100000, 100000 - NETCFG_TCP_MEM_RESERVE);
+    Peer q;
+    q.port = 40001;
+    q.seq = 90000;
+    SegOpt o;
+    o.opts = mssOpt(536);
+    q.send(S, Bytes(), o);
+    Net::poll();
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (v.empty()) return;
+    CHECK_EQ(v[0].wnd, 0);  // no heap above the reserve: a zero window
+    q.ack = v[0].seq + 1;
+    q.send(A);
+    Net::poll();
+    q.send(A, bytes("early"));  // into the zero window: not taken
+    Net::poll();
+    CHECK_EQ(out().size(), 0u);
+    host_board::set_heap(100000, 0);  // memory came back
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);  // the window update, unasked
+    if (!v.empty()) {
+        CHECK_EQ(v[0].dport, q.port);
+        CHECK_EQ(v[0].wnd, (uint16_t)NETCFG_TCP_WND);
+        CHECK_EQ(v[0].ack, q.seq - 5);  // "early" comes again
+    }
+    delete e;
+}
+
+// Data inside a window offered before the heap shrank takes no more than the heap allows
+// above half the reserve; the rest is not acknowledged and comes again.  A lone connection
+// keeps no reserve (its own send queue frees itself): see lone_connection_keeps_no_reserve.
+TEST(data_never_takes_the_last_of_the_reserve) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    Peer other = secondConnection();
+    (void)other;
+    host_board::set_heap(100000, 100000 - NETCFG_TCP_MEM_RESERVE / 2 - 200);
+    uint32_t start = p.seq;
+    p.send(A, Bytes(400, 'r'));
+    Net::poll();
+    host_board::advance_ms(300);  // past the delayed ACK
+    Net::poll();
+    auto v = out();
+    CHECK(!v.empty());
+    if (!v.empty()) CHECK_EQ(v.back().ack, start + 175);  // 200 minus the 1/8 for headers
+    std::vector<char> buf(1000);
+    CHECK_EQ(srv.conn->recv(buf.data(), (int)buf.size()), 175);
+    delete e;
+}
+
+TEST(lone_connection_keeps_no_reserve) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    host_board::set_heap(100000, 100000 - 700);
+    uint32_t start = p.seq;
+    p.send(A, Bytes(400, 'r'));
+    Net::poll();
+    host_board::advance_ms(300);
+    Net::poll();
+    auto v = out();
+    CHECK(!v.empty());
+    if (!v.empty()) CHECK_EQ(v.back().ack, start + 400);  // 700 free is room for 400
+    delete e;
+}
+
 TEST(accept_errors) {
     EthernetNetIf* e = setup();
     Server srv;
