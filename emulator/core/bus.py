@@ -11,7 +11,7 @@ import logging
 from unicorn import (UC_HOOK_MEM_PROT, UC_HOOK_MEM_UNMAPPED, UC_HOOK_TLB_FILL, UC_MEM_FETCH,
                      UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, UC_TLB_VIRTUAL)
 
-from .cpu import GuestFault
+from .cpu import GuestFault, mmio_map
 
 log = logging.getLogger("emulator.bus")
 
@@ -66,9 +66,10 @@ class Bus:
         read, write = periph.read, periph.write
         base = region.base
         bus = self
+        uc = self.uc
         effects = frozenset(periph.read_effect_offsets())
 
-        def mmio_read(uc, offset, size, _ud):
+        def mmio_read(_engine, offset, size, _ud):
             try:
                 value = read(offset, size)
             except BaseException as e:  # noqa: BLE001 - must not reach Unicorn
@@ -78,17 +79,17 @@ class Bus:
             if bus.cut_requested and offset & ~3 not in effects:
                 bus.cut_requested = False
                 bus.cuts += 1
-                uc.emu_stop()   # rewinds this load (see cut_slice); it has no side effects
+                uc.emu_stop()   # rewinds this load (below); it has no side effects
             return value
 
-        def mmio_write(uc, offset, size, value, _ud):
+        def mmio_write(_engine, offset, size, value, _ud):
             try:
                 write(offset, size, value)
             except BaseException as e:  # noqa: BLE001
                 bus._callback_failed(e, base + offset, "write")
             bus.accesses += 1
 
-        self.uc.mmio_map(base, region.size, mmio_read, None, mmio_write, None)
+        mmio_map(self.uc, base, region.size, mmio_read, mmio_write)
 
     def _callback_failed(self, exc, address, what):
         if self.fault is None:

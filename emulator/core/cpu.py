@@ -72,3 +72,25 @@ def create_cpu(model):
 def read_regs(uc):
     """All core registers as a dict (one batch call)."""
     return dict(zip(REG_NAMES, uc.reg_read_batch(REG_IDS)))
+
+
+def mmio_map(uc, base, size, read, write):
+    """``uc.mmio_map`` with ``read(engine, offset, size, ud) -> int`` and
+    ``write(engine, offset, size, value, ud)`` called straight from ctypes (``engine`` is
+    Unicorn's handle, or the Uc object on the fallback path; neither is for use).  The binding's own path adds two Python frames and an
+    exception guard per access; MMIO is the emulator's hottest path (several accesses per
+    Ethernet frame), and our callbacks never raise.  Falls back to the binding when its
+    internals (Unicorn 2.1's ``uclib``, ``_uch``, ``MMIO_*_CFUNC``) are not there."""
+    try:
+        from unicorn.unicorn_py3 import unicorn as _binding
+
+        lib, handle = _binding.uclib, uc._uch
+        read_t, write_t = _binding.MMIO_READ_CFUNC, _binding.MMIO_WRITE_CFUNC
+    except (ImportError, AttributeError):
+        uc.mmio_map(base, size, read, None, write, None)
+        return
+    read_fp, write_fp = read_t(read), write_t(write)
+    status = lib.uc_mmio_map(handle, base, size, read_fp, 0, write_fp, 0)
+    if status != C.UC_ERR_OK:
+        raise UcError(status)
+    uc._mmio_callbacks[(base, base + size)] = (read_fp, write_fp)  # keep them alive
