@@ -126,9 +126,8 @@ class Bus:
             entry.paddr = vaddr
             perms = rwx
             if access == UC_MEM_FETCH:
-                for lo, hi in xn:
-                    if lo <= vaddr <= hi:
-                        return False  # emu_start fails with UC_ERR_EXCEPTION at that PC
+                if in_ranges(vaddr, xn):
+                    return False  # emu_start fails with UC_ERR_EXCEPTION at that PC
             else:
                 for lo, hi in ram:
                     if lo <= vaddr < hi:
@@ -187,6 +186,6 @@ class Bus:
             if base <= address < base + size:
                 return name
         for name, p in self.peripherals.items():
-            if p.base <= address < p.base + 0x4000:
+            if p.base <= address < p.base + p.size:
                 return name
         return None

@@ -377,27 +377,26 @@ class Machine:
         t0 = time.perf_counter_ns()
         self.bus.cut_requested = False
         watchdog.begin()
+        error = None
         try:
             # Until address 0: it holds the initial stack pointer, never code; a guest that
             # jumps there (a null function pointer) stops at once and is reported below.
             uc.emu_start(self.pc | 1, 0)
         except UcError as err:
-            watchdog.end()
-            self.cpu_ns += time.perf_counter_ns() - t0
-            self.pc = pc = uc.reg_read(A.UC_ARM_REG_PC)
+            error = err
+        watchdog.end()
+        self.cpu_ns += time.perf_counter_ns() - t0
+        self.pc = pc = uc.reg_read(A.UC_ARM_REG_PC)
+        if error is not None:
             if self.bus.fault is not None:
-                raise self.bus.fault from None
-            if err.errno == UC_ERR_EXCEPTION and pc >= _EXC_RETURN_MIN:
+                raise self.bus.fault
+            if error.errno == UC_ERR_EXCEPTION and pc >= _EXC_RETURN_MIN:
                 # fetch from an EXC_RETURN value (execute-never, see Bus.install_memory_policy)
                 self._intr = (8, pc)
-            elif err.errno == UC_ERR_EXCEPTION and in_ranges(pc, EXECUTE_NEVER):
-                raise GuestFault("instruction fetch from an execute-never region", pc) from None
+            elif error.errno == UC_ERR_EXCEPTION and in_ranges(pc, EXECUTE_NEVER):
+                raise GuestFault("instruction fetch from an execute-never region", pc)
             else:
-                raise fault_from_ucerror(err, self._mem_fault_addr) from None
-        else:
-            watchdog.end()
-            self.cpu_ns += time.perf_counter_ns() - t0
-            self.pc = pc = uc.reg_read(A.UC_ARM_REG_PC)
+                raise fault_from_ucerror(error, self._mem_fault_addr)
         if self.bus.fault is not None:
             raise self.bus.fault
         if pc == 0 and self._intr is None:
