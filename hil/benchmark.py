@@ -176,6 +176,42 @@ def measure_tcp_echo(bench: Bench, board, size: int = 1 << 20, port: int = 7001,
         listener.delete()
 
 
+LOSSY = dict(loss="10%", delay="5ms", jitter="2ms", reorder="25%", duplicate="2%")
+
+
+def measure_tcp_echo_lossy(bench: Bench, board, size: int = 1 << 20, port: int = 7003,
+                           runs: int = 3, seed: int = 1) -> float:
+    """`measure_tcp_echo` with both directions of the board's link at 10 % loss, 25 %
+    reordering, 2 % duplication and 5±2 ms delay (``LOSSY``, seeded): it must finish."""
+    from .impairment import Impairment
+
+    board.impair_link("both", Impairment.parse(**LOSSY), seed)
+    try:
+        return measure_tcp_echo(bench, board, size, port, runs)
+    finally:
+        board.clear_link_impairment()
+
+
+def measure_echo_server_halfclose(bench: Bench, size: int = 10 << 20) -> float:
+    """Seconds to echo ``size`` bytes through the EchoServer example image with a client
+    that half-closes at the end of its input (socat, ncat), byte-exact (SHA-256)."""
+    import os
+
+    from .agent.tcp import echo_transfer
+    from .peers.tcp import net_connect
+
+    board = bench.add_board("bench-echo", "echo_server")
+    try:
+        board.console.wait_for_line("Entering while loop", 10.0)
+        conn = net_connect(bench.net, "192.0.2.20", 7, 5.0)
+        try:
+            return echo_transfer(conn, os.urandom(size), timeout=300.0, half_close=True)
+        finally:
+            conn.close()
+    finally:
+        bench.remove_board("bench-echo")
+
+
 def measure_tcp_connect(bench: Bench, board, n: int = 30, port: int = 7002) -> float:
     from .peers.tcp import net_connect
 
@@ -242,6 +278,10 @@ def run_benchmarks(progress: bool = True, suites: bool = True) -> dict:
         _measure(figures, "tcp_echo_MBps_default", progress, measure_tcp_echo, bench, board,
                  digits=2)
         _measure(figures, "dhcp_ready_s", progress, measure_dhcp, bench, digits=3)
+        _measure(figures, "tcp_echo_MBps_lossy", progress, measure_tcp_echo_lossy, bench, board,
+                 digits=3)
+        _measure(figures, "tcp_echo_10MiB_halfclose_s", progress, measure_echo_server_halfclose,
+                 bench, digits=2)
     cfg = BenchConfig.load()
     for t in cfg.targets.values():
         t.profile = "large"

@@ -55,6 +55,14 @@ class Frame:
         sport, dport = struct.unpack_from("!HH", ip[5])
         return ip[0], ip[1], sport, dport, ip[5][8:]
 
+    def icmp(self):
+        """(src, dst, type, code, quoted) for IPv4/ICMP frames, else None; ``quoted`` is
+        what an error message carries (the offending datagram's IP header and more)."""
+        ip = self.ipv4()
+        if not ip or ip[2] != 1 or len(ip[5]) < 8:
+            return None
+        return ip[0], ip[1], ip[5][0], ip[5][1], ip[5][8:]
+
     def arp(self):
         """(op, sender_ip, target_ip, sender_mac) for ARP frames, else None."""
         d = self.data

@@ -70,3 +70,50 @@ Default Profile Serves Three Connections And Refuses A Fourth
         Receive On Host    ${c}    2
     END
     Fourth Client Is Not Served    name=echo
+
+Clients That Half Close Early Get Every Byte Back
+    [Documentation]    socat and ncat send their FIN as soon as their input ends, while
+    ...    the echo is still flowing back.  RFC 862: everything received is sent back, so
+    ...    the board keeps sending on the half-closed connection until all of it is out,
+    ...    then closes.  1 MiB three times, then 10 MiB, each byte-exact (SHA-256).
+    Start Board With Image    echo_server    name=echo
+    Wait For Line On Uart    Entering while loop    name=echo
+    FOR    ${i}    IN RANGE    3
+        ${conn}=    Connect To Board From Host    7    name=echo
+        Transfer Through Board Echo    ${conn}    1048576    half_close=${True}
+        Close Host Connection    ${conn}
+        Wait For Line On Uart    Handlers: 0    timeout=10    name=echo
+    END
+    ${conn}=    Connect To Board From Host    7    name=echo
+    Transfer Through Board Echo    ${conn}    10485760    half_close=${True}    timeout=300
+    Wait For Line On Uart    Handlers: 0    timeout=10    name=echo
+
+Eight And Then Ten Clients Connecting At Once Are All Served
+    [Documentation]    The "server" profile has room for 10 connections.  Clients whose
+    ...    SYNs arrive in one burst all complete their handshake and are served; none is
+    ...    reset after its handshake (a full queue of half-open connections drops a new
+    ...    SYN, whose client retries, instead of evicting one already answered).
+    Start Board With Image    echo_server    name=echo    profile=server
+    Wait For Line On Uart    Entering while loop    name=echo
+    FOR    ${round}    IN RANGE    3
+        FOR    ${n}    IN    8    10
+            ${conns}    ${failed}=    Connect Clients To Board At Once    ${n}    7    name=echo
+            Should Be Empty    ${failed}
+            Echo On All Connections    ${conns}    65536    half_close=${True}
+            FOR    ${c}    IN    @{conns}
+                Close Host Connection    ${c}
+            END
+            Wait For Line On Uart    Handlers: 0    timeout=10    name=echo
+        END
+    END
+
+Default Profile Refuses A Fourth Client Before Its Handshake Completes
+    [Documentation]    Four clients at once, room for three: three are served byte-exact;
+    ...    the fourth never completes its handshake (its SYN is refused or dropped), so no
+    ...    client is reset after connecting.
+    Start Board With Image    echo_server    name=echo
+    Wait For Line On Uart    Entering while loop    name=echo
+    ${conns}    ${failed}=    Connect Clients To Board At Once    4    7    timeout=3    name=echo
+    Length Should Be    ${conns}    3
+    Length Should Be    ${failed}    1
+    Echo On All Connections    ${conns}    65536    half_close=${True}

@@ -159,3 +159,17 @@ One READABLE Per Datagram And Boundaries Kept
     Should Be Equal As Integers    ${rc}    7
     ${rc}=    Recvfrom On Board    ${sock}
     Should Be Equal As Integers    ${rc}    0
+
+Datagram To A Closed Port Is Answered With Port Unreachable
+    [Documentation]    RFC 1122 3.2.2.1: the host's kernel sees the board's ICMP port
+    ...    unreachable and reports it on the connected socket as connection refused.
+    UDP To Board Port Should Be Refused    4999
+    UDP To Board Port Should Be Refused    65000
+
+A Burst To Closed Ports Is Answered At A Limited Rate
+    [Documentation]    Port unreachables are rate-limited (netcfg.h), so a port scan or a
+    ...    flood cannot make the board flood the wire with ICMP.
+    Start Capture
+    Send UDP Burst To Board    100    20000
+    ${n}=    Count ICMP From Board    type=3    code=3
+    Should Be True    0 < ${n} < 100    ${n} port unreachables for 100 datagrams

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import socket
 from dataclasses import dataclass
 
 from ..protocol import definition
@@ -146,9 +147,14 @@ class TransferError(Exception):
     pass
 
 
-def echo_transfer(conn, data: bytes, chunk: int = 16384, timeout: float = 120.0) -> float:
+def echo_transfer(conn, data: bytes, chunk: int = 16384, timeout: float = 120.0,
+                  half_close: bool = False) -> float:
     """Send ``data`` on a host connection whose far end echoes, reading the echo back at
-    the same time; checks the echo byte for byte (SHA-256).  Returns the seconds taken."""
+    the same time; checks the echo byte for byte (SHA-256).  Returns the seconds taken.
+
+    With ``half_close`` the client behaves as socat or ncat do: it sends FIN
+    (``shutdown(SHUT_WR)``) as soon as its input is sent, while the echo is still coming
+    back, then reads until the far end closes; every byte must come back before that EOF."""
     import selectors
     import time
 
@@ -156,10 +162,11 @@ def echo_transfer(conn, data: bytes, chunk: int = 16384, timeout: float = 120.0)
     sel = selectors.DefaultSelector()
     sel.register(conn, selectors.EVENT_READ | selectors.EVENT_WRITE)
     sent = got = 0
+    eof = False
     back = hashlib.sha256()
     t0 = time.perf_counter()
     try:
-        while got < len(data):
+        while not eof if half_close else got < len(data):
             if time.perf_counter() - t0 > timeout:
                 raise TransferError(f"echo stalled: {sent} bytes sent, {got} back in {timeout:g} s")
             for _, ev in sel.select(1.0):
@@ -170,18 +177,30 @@ def echo_transfer(conn, data: bytes, chunk: int = 16384, timeout: float = 120.0)
                         pass
                     if sent >= len(data):
                         sel.modify(conn, selectors.EVENT_READ)
+                        if half_close:
+                            conn.shutdown(socket.SHUT_WR)
                 if ev & selectors.EVENT_READ:
                     try:
                         b = conn.recv(65536)
                     except BlockingIOError:
                         continue
+                    except ConnectionResetError:
+                        raise TransferError(f"connection reset after {got} of {len(data)} "
+                                            f"bytes came back ({sent} sent)") from None
                     if not b:
-                        raise TransferError(f"connection closed after {got} bytes came back")
+                        if half_close and sent >= len(data):
+                            eof = True
+                            break
+                        raise TransferError(f"connection closed after {got} of {len(data)} "
+                                            f"bytes came back ({sent} sent)")
                     back.update(b)
                     got += len(b)
     finally:
         sel.close()
         conn.setblocking(True)
+    if got != len(data):
+        raise TransferError(f"{got} of {len(data)} bytes came back before the far end closed "
+                            f"({len(data) - got} lost)")
     if back.digest() != hashlib.sha256(data).digest():
         raise TransferError("the echoed bytes differ from the bytes sent (SHA-256)")
     return time.perf_counter() - t0

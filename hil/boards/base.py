@@ -77,6 +77,24 @@ class Board(abc.ABC):
         bench controls can do this (an ordinary NIC pads short frames and computes FCS)."""
         raise BoardError(f"board {self.name}: wire-level injection needs an emulated board")
 
+    # -- link impairment (hil.impairment parses and checks what a test asks for) ----------
+    def impair_link(self, direction: str, impairment, seed: int) -> dict:
+        """Make the board's Ethernet lossy/slow/reordering in ``direction`` ("to_board",
+        "from_board" or "both"), its random choices drawn from ``seed``."""
+        raise BoardError(f"board {self.name}: this driver cannot impair its link")
+
+    def flap_link(self, flap) -> dict:
+        """Take the link down and up on a schedule (a :class:`hil.impairment.Flap`)."""
+        raise BoardError(f"board {self.name}: this driver cannot flap its link")
+
+    def clear_link_impairment(self) -> dict:
+        """A clean, steady link again; returns the counters of what was done to frames."""
+        return {}
+
+    def link_impairment(self) -> dict:
+        """The impairment in force and its counters, per direction."""
+        return {}
+
     def evidence(self) -> dict[str, Path]:
         """Files worth attaching to a failed test (console log, pcap, ...)."""
         return {"console": self.workdir / f"{self.name}.console.log"}

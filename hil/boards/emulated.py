@@ -218,6 +218,32 @@ class EmulatedBoard(Board):
             raise BoardError(f"board {self.name} is not running")
         return self.control.call("inject", frame=bytes(frame).hex(), fcs=fcs)["outcome"]
 
+    def board_time_us(self) -> int:
+        if not self.has_agent:                 # an example image: ask the machine
+            return int(self.status()["board_time_us"])
+        return super().board_time_us()
+
+    def _control(self) -> ControlClient:
+        if not self.control:
+            raise BoardError(f"board {self.name} is not running")
+        return self.control
+
+    def impair_link(self, direction: str, impairment, seed: int) -> dict:
+        return self._control().call("impair", direction=direction, seed=int(seed),
+                                    **impairment.as_options())["impair"]
+
+    def flap_link(self, flap) -> dict:
+        return self._control().call("flap", down_ms=flap.down_ms, up_ms=flap.up_ms,
+                                    count=flap.count)
+
+    def clear_link_impairment(self) -> dict:
+        if not self.control:
+            return {}                   # stopped: nothing left to clear
+        return self.control.call("impair", clear=True).get("impair", {})
+
+    def link_impairment(self) -> dict:
+        return self.status().get("impair", {})
+
     def reset(self) -> None:
         agent = self.require_ready()
         agent.discard_events()

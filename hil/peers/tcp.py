@@ -35,6 +35,7 @@ traffic on the link (network impairment) for that.
 from __future__ import annotations
 
 import hashlib
+import os
 import selectors
 import socket
 import struct
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from .base import Peer, PeerError
 
 __all__ = ["TcpConnLog", "TcpServer", "TcpEchoServer", "TcpDiscardServer", "TcpChargenServer",
-           "TcpDaytimeServer", "TcpAcceptor", "net_connect", "chargen_bytes", "CHARGEN_LINE"]
+           "TcpDaytimeServer", "TcpAcceptor", "net_connect", "connect_at_once", "chargen_bytes", "CHARGEN_LINE"]
 
 _BEHAVIOURS = (None, "vanish", "no_accept", "close")
 _CHUNK = 65536
@@ -520,3 +521,45 @@ def net_connect(net, ip: str, port: int, timeout: float = 5.0, source: tuple | N
         s.close()
         raise PeerError(f"cannot connect to {ip}:{port}: {e.strerror or e}") from None
     return s
+
+
+def connect_at_once(net, ip: str, port: int, n: int, timeout: float = 5.0) -> list:
+    """``n`` TCP connects to ip:port issued in one burst (non-blocking, all SYNs out within
+    microseconds of each other), as a crowd of clients starting together would.
+
+    Returns one entry per client, in order: a connected socket (blocking, ``timeout`` kept
+    for later operations) or the :class:`PeerError` that client got."""
+    import errno
+
+    socks = [net.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
+    results: list = [None] * n
+    sel = selectors.DefaultSelector()
+    try:
+        for i, s in enumerate(socks):
+            s.setblocking(False)
+            rc = s.connect_ex((ip, port))
+            if rc in (0, errno.EINPROGRESS):
+                sel.register(s, selectors.EVENT_WRITE, i)
+            else:
+                results[i] = PeerError(f"client {i}: cannot connect to {ip}:{port}: "
+                                       f"{os.strerror(rc)}")
+        deadline = time.monotonic() + timeout
+        while sel.get_map() and time.monotonic() < deadline:
+            for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+                s, i = key.fileobj, key.data
+                sel.unregister(s)
+                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                results[i] = s if err == 0 else PeerError(
+                    f"client {i}: cannot connect to {ip}:{port}: {os.strerror(err)}")
+        for key in list(sel.get_map().values()):
+            results[key.data] = PeerError(f"client {key.data}: cannot connect to {ip}:{port}: "
+                                          f"no answer within {timeout:g} s")
+    finally:
+        sel.close()
+    for i, s in enumerate(socks):
+        if results[i] is s:
+            s.setblocking(True)
+            s.settimeout(timeout)
+        else:
+            s.close()
+    return results

@@ -20,6 +20,7 @@ from .board import BoardKeywords
 from .capture import CaptureKeywords
 from .dhcp import DhcpKeywords
 from .dns import DnsKeywords
+from .link import LinkKeywords
 from .multicast import MulticastKeywords
 from .network import NetworkKeywords
 from .services import ServiceKeywords
@@ -71,7 +72,8 @@ class NetBench(DynamicCore):
         self.cleanups: list = []  # callables run at the end of each test
         super().__init__([BoardKeywords(self), NetworkKeywords(self), UdpKeywords(self),
                           ServiceKeywords(self), DnsKeywords(self), DhcpKeywords(self),
-                          CaptureKeywords(self), TcpKeywords(self), MulticastKeywords(self)])
+                          CaptureKeywords(self), TcpKeywords(self), MulticastKeywords(self),
+                          LinkKeywords(self)])
 
     # -- shared state for the components ---------------------------------------------------
 

@@ -113,6 +113,29 @@ class CaptureKeywords:
             raise AssertionError(f"no UDP to {dst}:{dport} from {src or 'anyone'} within {timeout} s")
         return f.udp()[4]
 
+    @keyword("Count ICMP From Board")
+    def count_icmp_from_board(self, type: int = 3, code: int = 3, settle: float = 0.5,
+                              name: str | None = None) -> int:
+        """The number of ICMP messages of ``type``/``code`` (default 3/3: port unreachable)
+        the board has sent since `Start Capture`, counted once the wire has been quiet
+        for ``settle`` seconds."""
+        import time
+
+        board = self.lib.bench.board(name or None)
+        cap = self._cap()
+        seen = -1
+        while True:
+            time.sleep(float(settle))
+            n = len(cap.frames)
+            if n == seen:
+                break
+            seen = n
+        count = sum(1 for f in list(cap.frames)
+                    if (i := f.icmp()) and i[0] == board.ip and i[2] == int(type)
+                    and i[3] == int(code))
+        logger.info(f"{count} ICMP type {type} code {code} from {board.ip}")
+        return count
+
     @keyword("Wait For Gratuitous ARP")
     def wait_for_gratuitous_arp(self, ip: str, timeout: float = 3.0):
         """Wait for an ARP announcing ``ip`` (sender = target = ``ip``)."""

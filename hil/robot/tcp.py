@@ -276,21 +276,28 @@ class TcpKeywords:
 
     @keyword("Transfer Through Board Echo")
     def transfer_through_board_echo(self, conn: socket.socket, size: int, chunk: int = 16384,
-                                    timeout: float = 120.0) -> float:
+                                    timeout: float = 120.0, half_close: bool = False) -> float:
         """Send ``size`` pseudo-random bytes and read them back on a connection whose board
-        side echoes; checks SHA-256 of what came back.  Returns MB/s."""
+        side echoes; checks SHA-256 of what came back.  Returns MB/s.
+
+        With ``half_close=True`` the host sends its FIN as soon as the last byte is sent
+        (as ``socat - TCP:...`` and ``ncat`` do when their input ends) and reads until the
+        board closes: every byte must come back before the board's FIN."""
         import os
 
         try:
-            dt = echo_transfer(conn, os.urandom(int(size)), int(chunk), float(timeout))
+            dt = echo_transfer(conn, os.urandom(int(size)), int(chunk), float(timeout),
+                               half_close=bool(half_close))
         except TransferError as exc:
             raise AssertionError(str(exc)) from None
         rate = int(size) / dt / 1e6
-        logger.info(f"{size} bytes echoed in {dt:.3f} s: {rate:.2f} MB/s, SHA-256 matches")
+        how = ", host half-closed at end of input" if half_close else ""
+        logger.info(f"{size} bytes echoed in {dt:.3f} s: {rate:.2f} MB/s, SHA-256 matches{how}")
         return rate
 
     @keyword("Echo On All Connections")
-    def echo_on_all_connections(self, conns: list, size: int, timeout: float = 180.0) -> float:
+    def echo_on_all_connections(self, conns: list, size: int, timeout: float = 180.0,
+                                half_close: bool = False) -> float:
         """Run `Transfer Through Board Echo` on every connection at once (one thread each);
         fails if any echo differs.  Returns the total MB/s."""
         import concurrent.futures
@@ -298,12 +305,38 @@ class TcpKeywords:
         t0 = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(len(conns)) as pool:
             futures = [pool.submit(self.transfer_through_board_echo, c, int(size), 4096,
-                                   float(timeout)) for c in conns]
-            for f in futures:
-                f.result()
+                                   float(timeout), bool(half_close)) for c in conns]
+            errors = []
+            for i, f in enumerate(futures):
+                try:
+                    f.result()
+                except AssertionError as exc:
+                    errors.append(f"connection {i}: {exc}")
+        if errors:
+            raise AssertionError("; ".join(errors))
         rate = len(conns) * int(size) / (time.monotonic() - t0) / 1e6
         logger.info(f"{len(conns)} x {size} bytes echoed: {rate:.2f} MB/s in total")
         return rate
+
+    @keyword("Connect Clients To Board At Once")
+    def connect_clients_to_board_at_once(self, count: int, port: int, timeout: float = 5.0,
+                                         name: str | None = None):
+        """Start ``count`` host connections to the board's ``port`` in one burst (all SYNs
+        within microseconds), as a crowd of clients would.  Returns two lists: the
+        connected host sockets (closed when the test ends) and, for each client that did
+        not connect, why (refused, or no answer within ``timeout``)."""
+        from ..peers.tcp import connect_at_once
+
+        board = self.lib.bench.board(name or None)
+        results = connect_at_once(self.lib.bench.net, board.ip, int(port), int(count),
+                                  float(timeout))
+        conns = [r for r in results if isinstance(r, socket.socket)]
+        failed = [str(r) for r in results if not isinstance(r, socket.socket)]
+        for c in conns:
+            self.lib.cleanups.append(c.close)
+        logger.info(f"{len(conns)} of {count} clients connected at once"
+                    + (f"; not connected: {failed}" if failed else ""))
+        return conns, failed
 
     @keyword("Fourth Client Is Not Served")
     def fourth_client_is_not_served(self, port: int = 7, name: str | None = None):

@@ -141,6 +141,42 @@ class UdpKeywords:
         s.sendto(_bytes(data), (board.ip, int(port)))
         return s.getsockname()[1]
 
+    @keyword("UDP To Board Port Should Be Refused")
+    def udp_to_board_port_should_be_refused(self, port: int, timeout: float = 2.0,
+                                            name: str | None = None):
+        """Send a datagram to the board's ``port`` from a connected host socket; the board
+        must answer with ICMP port unreachable, which the host's kernel reports as
+        ``ECONNREFUSED`` on the socket (RFC 1122 3.2.2.1)."""
+        board = self.lib.bench.board(name or None)
+        s = self.lib.bench.net.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.settimeout(float(timeout))
+            s.connect((board.ip, int(port)))
+            s.send(b"anyone listening?")
+            try:
+                data = s.recv(2048)
+            except ConnectionRefusedError:
+                logger.info(f"port {port}: ICMP port unreachable (connection refused)")
+                return
+            except socket.timeout:
+                raise AssertionError(f"no ICMP port unreachable for UDP port {port} within "
+                                     f"{timeout} s") from None
+            raise AssertionError(f"UDP port {port} answered: {data[:64]!r}")
+        finally:
+            s.close()
+
+    @keyword("Send UDP Burst To Board")
+    def send_udp_burst_to_board(self, count: int, first_port: int, name: str | None = None):
+        """Send ``count`` datagrams at once, one each to ports ``first_port`` ... (for
+        closed-port and rate-limit tests)."""
+        board = self.lib.bench.board(name or None)
+        s = self.lib.bench.net.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            for i in range(int(count)):
+                s.sendto(b"x", (board.ip, int(first_port) + i))
+        finally:
+            s.close()
+
     @keyword("Receive UDP On Host")
     def receive_udp_on_host(self, port: int, timeout: float = 2.0):
         """Wait for a datagram on the host socket bound to ``port``; returns its data."""

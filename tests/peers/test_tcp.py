@@ -187,3 +187,27 @@ def test_acceptor_and_net_connect_errors(net):
     with pytest.raises(PeerError, match="cannot bind 0.0.0.0:7"):
         with TcpEchoServer(net), TcpEchoServer(net):
             pass
+
+
+def test_half_closing_echo_client_and_burst_connects(net):
+    """The host side of the half-close and burst-connect suites, against the kernel: a
+    client that sends FIN at the end of its input gets every byte before EOF; a peer that
+    closes early (here: a discard server, which echoes nothing) is reported as lost bytes;
+    a burst of connects to a port nobody listens on is refused, client by client."""
+    from hil.agent.tcp import TransferError, echo_transfer
+    from hil.peers.tcp import connect_at_once
+
+    with TcpEchoServer(net) as echo:
+        conns = connect_at_once(net, net.host_ip, 7, 6)
+        assert all(isinstance(c, socket.socket) for c in conns)
+        for c in conns:
+            echo_transfer(c, MIB[:200_000], half_close=True, timeout=20)
+            c.close()
+    with TcpDiscardServer(net, port=9) as _:
+        c = net_connect(net, net.host_ip, 9)
+        with pytest.raises(TransferError, match="0 of 65536 bytes came back"):
+            echo_transfer(c, MIB[:65536], half_close=True, timeout=5)
+        c.close()
+    results = connect_at_once(net, net.host_ip, 1, 3, timeout=2)
+    assert [type(r) for r in results] == [PeerError] * 3
+    assert all("refused" in str(r) for r in results)
