@@ -175,6 +175,9 @@ def echo_transfer(conn, data: bytes, chunk: int = 16384, timeout: float = 120.0,
                         sent += conn.send(data[sent:sent + chunk])
                     except BlockingIOError:
                         pass
+                    except (ConnectionResetError, BrokenPipeError) as exc:
+                        raise TransferError(f"connection reset while sending ({exc.strerror}): "
+                                            f"{sent} bytes sent, {got} back") from None
                     if sent >= len(data):
                         sel.modify(conn, selectors.EVENT_READ)
                         if half_close:
