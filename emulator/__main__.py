@@ -35,6 +35,16 @@ def build_parser():
     p.add_argument("--net", default="none", metavar="none|fd:N|packet:IFNAME|tap:IFNAME",
                    help="Ethernet link (default none)")
     p.add_argument("--pcap", metavar="FILE", help="write every EMAC frame in and out to FILE")
+    p.add_argument("--pcap-limit", default="64M", metavar="BYTES",
+                   help="stop writing the pcap at this size (K/M/G = KiB/MiB/GiB; 0 = no "
+                        "limit; default 64M); later frames are counted in the status")
+    p.add_argument("--impair", action="append", default=[], metavar="OPTS",
+                   help="link impairment, e.g. 'loss=0.1,delay_ms=5,jitter_ms=2,"
+                        "direction=both,seed=1' (options: direction, loss, delay_ms, "
+                        "jitter_ms, reorder, duplicate, corrupt, rate_kbps, seed; repeatable, "
+                        "a later one replaces the direction(s) it names)")
+    p.add_argument("--flap", metavar="OPTS",
+                   help="flap the link: 'down_ms=200,up_ms=800[,count=3]'")
     p.add_argument("--idle", choices=("realtime", "skip"), default="realtime",
                    help="while the guest waits in WFI: sleep (realtime) or jump board time "
                         "to the next timer deadline (skip)")
@@ -89,6 +99,22 @@ def _run(args):
 
     if not 0.2 <= args.slice_ms <= 1000:
         return _fail("--slice-ms must be between 0.2 and 1000")
+    from .core.impair import ImpairError, parse_cli, parse_cli_flap
+    from .core.pcap import parse_size
+    try:
+        pcap_limit = parse_size(args.pcap_limit)
+    except ValueError as e:
+        return _fail(str(e))
+    try:
+        impairments = [parse_cli(text) for text in args.impair]
+    except ImpairError as e:
+        return _fail(f"--impair: {e}")
+    try:
+        flap = parse_cli_flap(args.flap) if args.flap else None
+    except ImpairError as e:
+        return _fail(f"--flap: {e}")
+    if (impairments or flap) and args.net == "none":
+        return _fail("--impair/--flap need an Ethernet link (--net)")
     try:
         board = get_board(args.board)
     except ValueError as e:
@@ -115,7 +141,7 @@ def _run(args):
             if args.pcap:
                 from .core.pcap import PcapWriter
                 try:
-                    pcap = PcapWriter(args.pcap)
+                    pcap = PcapWriter(args.pcap, limit_bytes=pcap_limit)
                 except OSError as e:
                     raise TransportError(f"cannot write pcap {args.pcap}: {e.strerror}") from None
             if args.control:
@@ -126,6 +152,12 @@ def _run(args):
             return _fail(str(e))
         machine.attach_host(reactor, serial=serial, link=link, pcap=pcap,
                             echo=bytearray() if args.echo_console else None)
+        if machine.emac is None and (impairments or flap):
+            return _fail(f"--impair/--flap: board {args.board} has no Ethernet")
+        for directions, settings in impairments:
+            machine.set_impairment(directions, settings)
+        if flap is not None:
+            machine.start_flap(*flap)
 
         # signals: set a flag and wake select() through a pipe
         rfd, wfd = os.pipe()

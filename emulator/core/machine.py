@@ -24,6 +24,7 @@ from unicorn import arm_const as A
 from .bus import EXECUTE_NEVER, Bus, in_ranges
 from .clock import BoardClock
 from .cpu import GuestFault, create_cpu, fault_from_ucerror, read_regs
+from .impair import ImpairError, LinkImpairment, parse_request, validate_flap
 from .loader import ImageError, load_image, lpc17xx_checksum_ok
 from .nvic import SVCALL
 from .regs import Peripheral
@@ -64,6 +65,7 @@ class Machine:
         self.exit_code = 0
         self.fault = None
         self._last_host_poll = 0
+        self.impair = None          # LinkImpairment once impairment or flapping was asked for
         self._build(load_image(image_path, self._memory_regions()))
 
     # -- construction -------------------------------------------------------------------
@@ -94,6 +96,8 @@ class Machine:
         if self.emac is not None:
             self.emac.tx_sink = self._eth_tx
             self.emac.short_frames = self.short_frames
+        if self.impair is not None:
+            self._wire_link()
         for addr, data in image.chunks:
             uc.mem_write(addr, data)
         self._mem_fault_addr = None
@@ -181,8 +185,32 @@ class Machine:
             serial.attach(reactor, self._serial_in)
         if link is not None:
             link.attach(reactor, self._link_in, self._link_can_receive)
-            if self.emac is not None:
-                self.emac.on_rx_space = link.release
+            self._wire_link()
+
+    def _wire_link(self):
+        """Frames take the plain path (``_eth_tx``/``_link_in``, EMAC flow control straight
+        to the link) unless impairment is active; then they pass :class:`LinkImpairment`,
+        which is also a timed participant.  Swapping the callbacks keeps the plain path
+        free of any check."""
+        imp, emac, link = self.impair, self.emac, self.link
+        on = imp is not None and imp.active and emac is not None and link is not None
+        if emac is not None:
+            emac.tx_sink = self._eth_tx_impaired if on else self._eth_tx
+            if link is not None:
+                emac.on_rx_space = imp.pump if on else link.release
+        if link is not None:
+            link.on_frame = imp.to_board if on else self._link_in
+            link.can_receive = imp.can_read if on else self._link_can_receive
+        timed = [p for p in self.timed if p is not imp]   # a new list: _timers_due may be iterating
+        if on:
+            timed.append(imp)
+        self.timed = timed
+
+    def unwire_impairment(self):
+        """Impairment has nothing left to do: back to the plain path."""
+        self._wire_link()
+        if self.link is not None and self.link.held and self._link_can_receive():
+            self.link.release()
 
     def _link_can_receive(self):
         return self.emac is None or self.emac.can_receive()
@@ -209,6 +237,18 @@ class Machine:
             self.pcap.write(frame)
         if self.emac is not None:
             self.emac.receive(frame)
+
+    def _eth_tx_impaired(self, frame):
+        self.last_tx_ns = time.monotonic_ns()
+        if self.pcap is not None:
+            self.pcap.write(frame)              # the board's side: when the board sends it
+        self.impair.from_board(frame)
+
+    def deliver_to_board(self, frame):
+        """A frame leaves the impairment stage toward the board (pcap at delivery time)."""
+        if self.pcap is not None:
+            self.pcap.write(frame)
+        self.emac.receive(frame)
 
     def _flush_host(self):
         if self.pcap is not None:
@@ -257,6 +297,11 @@ class Machine:
         }
         if self.link is not None:
             st["link"] = {"tx_dropped": self.link.tx_dropped, "held": self.link.held}
+        if self.link is not None and self.emac is not None:
+            st["impair"] = self._impairment().status()
+        else:
+            st["impair"] = None
+        st["pcap"] = self.pcap.stats() if self.pcap is not None else None
         if self.fault is not None:
             st["fault"] = self.fault.message()
         return st
@@ -265,9 +310,14 @@ class Machine:
     def reset(self):
         """Full machine reset: re-read the image, fresh CPU and peripherals, time from 0."""
         image = load_image(self.image_path, self._memory_regions())
+        before = self.clock.now_ns()
         self._build(image)
+        if self.impair is not None:
+            # frames in the stage keep their remaining delay; the new PHY gets the flap state
+            self.impair.shift(self.clock.now_ns() - before)
+            self.impair.apply_phy()
         if self.link is not None and self.emac is not None:
-            self.emac.on_rx_space = self.link.release
+            self._wire_link()
             self.link.release()
 
     # -- run loop -------------------------------------------------------------------------
@@ -575,6 +625,10 @@ class Machine:
                 self.pcap.write(frame)
             outcome = self.emac.receive(frame, fcs_ok=(fcs == "good"), as_is=True)
             return {"ok": True, "outcome": outcome}
+        if cmd == "impair":
+            return self._control_impair(req)
+        if cmd == "flap":
+            return self._control_flap(req)
         if cmd == "link":
             if self.emac is None:
                 return {"ok": False, "error": "this board has no Ethernet"}
@@ -584,3 +638,69 @@ class Machine:
             self.emac.phy.link_up = up
             return {"ok": True}
         return {"ok": False, "error": f"unknown cmd {cmd!r}"}
+
+    # -- link impairment (core/impair.py) ------------------------------------------------------
+    def _impairment(self):
+        if self.impair is None:
+            self.impair = LinkImpairment(self)
+        return self.impair
+
+    def _no_link_error(self):
+        if self.emac is None:
+            return "this board has no Ethernet"
+        if self.link is None:
+            return "this board's Ethernet has no link (start the emulator with --net)"
+        return None
+
+    def set_impairment(self, directions, settings):
+        """Replace the settings of *directions* (already validated)."""
+        imp = self._impairment()
+        imp.configure(directions, settings)
+        self._wire_link()
+        return imp.settings()
+
+    def start_flap(self, down_ms, up_ms, count=None):
+        """Flap the link from now on (already validated)."""
+        self._impairment().start_flap(down_ms, up_ms, count)
+        self._wire_link()
+
+    def _control_impair(self, req):
+        error = self._no_link_error()
+        if error:
+            return {"ok": False, "error": error}
+        opts = {k: v for k, v in req.items() if k != "cmd"}
+        if "clear" in opts:
+            if opts != {"clear": True}:
+                return {"ok": False, "error": 'impair "clear" must be true and come alone'}
+            imp = self._impairment()
+            before = imp.clear()
+            self._wire_link()
+            if not imp.active:
+                self.unwire_impairment()
+            return {"ok": True, "impair": before}
+        try:
+            directions, settings = parse_request(opts)
+        except ImpairError as e:
+            return {"ok": False, "error": str(e)}
+        self.set_impairment(directions, settings)
+        return {"ok": True, "impair": self.impair.status()}
+
+    def _control_flap(self, req):
+        error = self._no_link_error()
+        if error:
+            return {"ok": False, "error": error}
+        opts = {k: v for k, v in req.items() if k != "cmd"}
+        imp = self._impairment()
+        if "stop" in opts:
+            if opts != {"stop": True}:
+                return {"ok": False, "error": 'flap "stop" must be true and come alone'}
+            imp.stop_flap()
+            self._wire_link()
+            imp.update(self.clock.now_ns())
+            return {"ok": True, "impair": imp.status()}
+        try:
+            down_ms, up_ms, count = validate_flap(opts)
+        except ImpairError as e:
+            return {"ok": False, "error": str(e)}
+        self.start_flap(down_ms, up_ms, count)
+        return {"ok": True, "impair": self.impair.status()}
