@@ -9,27 +9,14 @@ Bytes outside frames are console text.
 
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass, field
 
 
-def crc16(data: bytes, crc: int = 0xFFFF) -> int:
-    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no xorout)."""
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
-    return crc
-
-
-_CRC_TABLE = [crc16(bytes([i]), 0) for i in range(256)]
-
-
-def crc16_fast(data: bytes) -> int:
-    crc = 0xFFFF
-    table = _CRC_TABLE
-    for b in data:
-        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ b]
-    return crc
+def crc16(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no xorout): the
+    standard library's ``binascii.crc_hqx`` with init 0xFFFF (C, ~50x a Python loop)."""
+    return binascii.crc_hqx(data, 0xFFFF)
 
 
 def cobs_encode(data: bytes) -> bytes:
@@ -73,7 +60,7 @@ def cobs_decode(data: bytes) -> bytes:
 
 
 def encode_frame(body: bytes) -> bytes:
-    crc = crc16_fast(body)
+    crc = crc16(body)
     return b"\x00" + cobs_encode(body + crc.to_bytes(2, "little")) + b"\x00"
 
 
@@ -83,7 +70,7 @@ def decode_body(encoded: bytes) -> bytes:
     if len(raw) < 5:  # type + id + crc at least
         raise FramingError(f"frame too short ({len(raw)} bytes)")
     body, crc = raw[:-2], int.from_bytes(raw[-2:], "little")
-    if crc16_fast(body) != crc:
+    if crc16(body) != crc:
         raise FramingError("CRC mismatch")
     return body
 
