@@ -7,9 +7,15 @@ from ..agent.client import AgentError
 from ..console import ConsoleTimeout
 from ..protocol import definition
 
-_CONTRACT = {**definition.UDPSOCKET_ERRORS, **definition.UDPSOCKET_EVENTS,
-             **definition.ETHERNET_ERRORS, **definition.TCPSOCKET_ERRORS,
-             **definition.TCPSOCKET_EVENTS, **definition.DNS_ERRORS, **definition.DNS_REPLIES}
+# The contract's enums, each a name -> value table; a name belongs to exactly one of them.
+_ENUMS = (definition.UDPSOCKET_ERRORS, definition.UDPSOCKET_EVENTS, definition.ETHERNET_ERRORS,
+          definition.TCPSOCKET_ERRORS, definition.TCPSOCKET_EVENTS, definition.DNS_ERRORS,
+          definition.DNS_REPLIES)
+_CONTRACT = {name: value for table in _ENUMS for name, value in table.items()}
+
+
+def _enum_of(name: str) -> dict:
+    return next(table for table in _ENUMS if name in table)
 
 
 class BoardKeywords:
@@ -134,9 +140,18 @@ class BoardKeywords:
 
         | ${rc}=    Bind UDP Socket    ${sock}    7
         | Result Should Be    ${rc}    UDPSOCKET_INUSE
+
+        A failure names the value in the enum ``expected`` belongs to:
+        ``expected UDPSOCKET_INUSE (-65531), got 0 (UDPSOCKET_OK)``.
         """
-        want = _CONTRACT[expected] if expected in _CONTRACT else int(expected)
-        if int(result) != want:
-            names = [k for k, v in _CONTRACT.items() if v == int(result)]
+        if expected in _CONTRACT:
+            want, names = _CONTRACT[expected], _enum_of(expected)
+        else:
+            want, names = int(expected), {}
+        got = int(result)
+        if got != want:
+            # Name the value in the enum of the expected name: 0 is UDPSOCKET_OK beside
+            # UDPSOCKET_INUSE, not "UDPSOCKET_OK or ETH_OK or DNS_PRTCL or ...".
+            name = next((k for k, v in names.items() if v == got), None)
             raise AssertionError(f"expected {expected} ({want}), got {result}"
-                                 + (f" ({' or '.join(names)})" if names else ""))
+                                 + (f" ({name})" if name else ""))
