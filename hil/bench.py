@@ -18,7 +18,7 @@ from typing import Optional
 
 import yaml
 
-from .boards.base import Board, BoardError
+from .drivers.base import Board, BoardError
 from .build import REPO, Build, BuildError
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ class Bench:
                                    f"(targets: {', '.join(self.config.targets)})")
         t = self.config.targets[name]
         self.start()
-        from .boards.emulated import EmulatedBoard
+        from .drivers.emulated import EmulatedBoard
 
         index = list(self.config.targets).index(name)
         board = EmulatedBoard(name, self.image_path(t), self.workdir / name, net=self.net,
@@ -176,7 +176,7 @@ class Bench:
             raise BenchConfigError(f"a board named {name!r} is already on the bench")
         t = TargetConfig(name=name, driver="emulated", image=image, profile=profile, idle=idle)
         self.start()
-        from .boards.emulated import EmulatedBoard
+        from .drivers.emulated import EmulatedBoard
 
         board = EmulatedBoard(name, self.image_path(t), self.workdir / name, net=self.net,
                               idle=idle, agent=agent)

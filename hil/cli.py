@@ -78,7 +78,7 @@ def cmd_emulate(args) -> int:
         cmd += ["--net", f"tap:{args.tap}"]
     if args.pcap:
         cmd += ["--pcap", args.pcap]
-    from .boards.emulated import emulator_env
+    from .drivers.emulated import emulator_env
 
     print(f"hil: starting {image} (Ctrl-C stops it)", file=sys.stderr)
     proc = subprocess.Popen(cmd, env=emulator_env(), stderr=subprocess.PIPE)
@@ -115,7 +115,7 @@ def cmd_test(args, pytest_args: list[str]) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .benchmark import run_benchmarks
+    from .speed import run_benchmarks
 
     figures = run_benchmarks(progress=not args.json, suites=not args.no_suites)
     if args.json:
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_bench(args)
     except Exception as exc:  # noqa: BLE001 - user-facing errors are one line
         from .bench import BenchConfigError
-        from .boards.base import BoardError
+        from .drivers.base import BoardError
         from .agent.client import AgentError
 
         if os.environ.get("HIL_DEBUG") or not isinstance(

@@ -1,6 +1,6 @@
 """The one board interface tests speak to, whatever stands behind it.
 
-A *board* is a driver: the emulated LPC1768 (:mod:`hil.boards.emulated`) today, a real
+A *board* is a driver: the emulated LPC1768 (:mod:`hil.drivers.emulated`) today, a real
 mbed on USB serial later.  Tests use only what is here: lifecycle, the agent link, the
 console and the LEDs.  Where a board is in its life is an explicit state.
 """

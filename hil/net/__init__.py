@@ -8,7 +8,7 @@
 
 Nothing here touches the machine's real network: every interface, address and
 socket handed out lives in a namespace created for this run by
-``unshare --user --map-root-user --net``.  A small daemon (:mod:`hil.net.nsd`)
+``unshare --user --map-root-user --net``.  A small daemon (:mod:`hil.net.namespace_daemon`)
 runs inside it and passes descriptors back over a unix socket (SCM_RIGHTS).
 """
 
@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 __all__ = ["BenchNetwork", "BenchNetworkError", "userns_problem"]
 
-_NSD = Path(__file__).with_name("nsd.py")
+_NSD = Path(__file__).with_name("namespace_daemon.py")
 _SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 _START_TIMEOUT = 10.0
 
@@ -131,7 +131,7 @@ class BenchNetwork:
     @property
     def host_mac(self) -> str:
         """The bench host's MAC address on the bridge (fixed)."""
-        from .nsd import BRIDGE_MAC
+        from .namespace_daemon import BRIDGE_MAC
 
         return BRIDGE_MAC
 
@@ -159,7 +159,7 @@ class BenchNetwork:
 
     @property
     def control_path(self) -> Path:
-        return self.workdir / "nsd.sock"
+        return self.workdir / "daemon.sock"
 
     @property
     def running(self) -> bool:
@@ -184,7 +184,7 @@ class BenchNetwork:
             raise BenchNetworkError("the 'ip' command was not found; install iproute2")
         t0 = time.perf_counter()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log_path = self.workdir / "nsd.log"
+        log_path = self.workdir / "daemon.log"
         life_r, life_w = os.pipe()
         stat_r, stat_w = os.pipe()
         argv = [_which("unshare"), "--user", "--map-root-user", "--net", "--",
@@ -248,7 +248,7 @@ class BenchNetwork:
         else:  # sun_path is 108 bytes: go through a directory descriptor
             dfd = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY)
             try:
-                s.connect(f"/proc/self/fd/{dfd}/nsd.sock")
+                s.connect(f"/proc/self/fd/{dfd}/daemon.sock")
             finally:
                 os.close(dfd)
         return s

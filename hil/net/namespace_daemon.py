@@ -2,7 +2,7 @@
 
 Started by :class:`hil.net.BenchNetwork` as::
 
-    unshare --user --map-root-user --net -- python -S -m hil.net.nsd ...
+    unshare --user --map-root-user --net -- python -S -m hil.net.namespace_daemon ...
 
 so it runs as "root" of a fresh user namespace inside a fresh network
 namespace.  It builds the bench LAN (bridge ``br0`` with the host address),
@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 
-CONTROL_NAME = "nsd.sock"
+CONTROL_NAME = "daemon.sock"
 BRIDGE = "br0"
 BRIDGE_MAC = "02:00:c0:00:02:01"  # locally administered, stable across ports
 ETH_P_ALL = 0x0003
@@ -338,7 +338,8 @@ class Daemon:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m hil.net.nsd", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m hil.net.namespace_daemon",
+                                description=__doc__.splitlines()[0])
     p.add_argument("--workdir", required=True)
     p.add_argument("--lifeline", type=int, required=True, help="fd: read end of the host's pipe")
     p.add_argument("--status", type=int, required=True, help="fd: one JSON line when ready")

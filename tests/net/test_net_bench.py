@@ -253,12 +253,12 @@ def test_raw_socket_sniffs_the_bridge(net):
 def test_stop_cleans_up(tmp_path):
     net = BenchNetwork(tmp_path / "b").start()
     pid = net.pid
-    assert (tmp_path / "b" / "nsd.sock").exists()
+    assert (tmp_path / "b" / "daemon.sock").exists()
     net.add_board_link("board0")
     net.stop()
     net.stop()  # idempotent
     assert not os.path.exists(f"/proc/{pid}")
-    assert not (tmp_path / "b" / "nsd.sock").exists()
+    assert not (tmp_path / "b" / "daemon.sock").exists()
     leftovers = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline_has(p, str(tmp_path))]
     assert leftovers == []
     with pytest.raises(BenchNetworkError, match="not running"):
