@@ -26,13 +26,17 @@ struct TcpSlot {
     uint8_t child_stream = ST_OFF;
     bool reap = false;        // an echo connection the listener accepted: freed once closed
     bool dead = false;        // closed: free the slot after this Net::poll()
+    bool peer_fin = false;    // a reaped echo connection got the peer's FIN: close once drained
     uint32_t rx = 0, tx = 0, source_left = 0;
     uint16_t pend_off = 0, pend_len = 0;  // echo: bytes received but not yet accepted by send()
     uint8_t* buf = nullptr;               // kChunk bytes, allocated for stream modes
     Sha256 sha;
 
     void reset_stream(uint8_t mode, uint32_t count);
-    void pump();                     // move stream data as far as the buffers allow
+    // Move stream data as far as the buffers allow; true when an echo has handed everything
+    // received so far to send() (nothing waiting in buf, nothing unread in the socket).
+    bool pump();
+    void step();                     // pump, then close a half-closed echo once drained
     void report(TCPSocketEvent e, CallbackMode mode);
     void onEvent(TCPSocketEvent e) { report(e, CB_MEMBER); }
 };
@@ -54,7 +58,7 @@ int alloc_slot(TCPSocket* sock) {
             s.handle = (uint8_t)i;
             s.auto_accept = false;
             s.child_stream = ST_OFF;
-            s.reap = s.dead = false;
+            s.reap = s.dead = s.peer_fin = false;
             s.reset_stream(ST_OFF, 0);
             return i;
         }
@@ -79,44 +83,56 @@ void TcpSlot::reset_stream(uint8_t mode, uint32_t count) {
     if (mode != ST_OFF && !buf) buf = (uint8_t*)malloc(kChunk);
 }
 
-void TcpSlot::pump() {
+bool TcpSlot::pump() {
     if (!buf && stream != ST_OFF) buf = (uint8_t*)malloc(kChunk);  // none free at accept
-    if (!buf) return;
+    if (!buf) return false;
     for (int guard = 0; guard < 64; guard++) {
         if (stream == ST_SINK) {
             int n = sock->recv((char*)buf, kChunk);
-            if (n <= 0) return;
+            if (n <= 0) return true;
             rx += (uint32_t)n;
             sha.update(buf, (size_t)n);
         } else if (stream == ST_ECHO) {
             if (pend_len == 0) {
                 int n = sock->recv((char*)buf, kChunk);
-                if (n <= 0) return;
+                if (n <= 0) return true;  // all received data is in the socket's send queue
                 rx += (uint32_t)n;
                 pend_off = 0;
                 pend_len = (uint16_t)n;
             }
             int sent = sock->send((const char*)buf + pend_off, pend_len);
-            if (sent <= 0) return;  // buffer full: WRITEABLE brings us back
+            if (sent <= 0) return false;  // buffer full: WRITEABLE brings us back
             tx += (uint32_t)sent;
             pend_off = (uint16_t)(pend_off + sent);
             pend_len = (uint16_t)(pend_len - sent);
-            if (pend_len) return;
+            if (pend_len) return false;
         } else if (stream == ST_SOURCE) {
-            if (source_left == 0) return;
+            if (source_left == 0) return true;
             uint16_t n = source_left < kChunk ? (uint16_t)source_left : kChunk;
             for (uint16_t i = 0; i < n; i++) buf[i] = (uint8_t)((tx + i) % 251);
             int sent = sock->send((const char*)buf, n);
-            if (sent <= 0) return;
+            if (sent <= 0) return false;
             tx += (uint32_t)sent;
             source_left -= (uint32_t)sent;
             if (source_left == 0) {
                 sock->close();  // FIN after the queued data
-                return;
+                return true;
             }
         } else {
-            return;
+            return true;
         }
+    }
+    return false;  // more may be waiting: the next event continues
+}
+
+void TcpSlot::step() {
+    bool drained = pump();
+    // A half-closed echo connection (the peer's FIN came while its echo was still waiting)
+    // is closed only once everything it sent has been handed to the socket; close() then
+    // sends the FIN after the queued data (RFC 862: everything received is sent back).
+    if (reap && peer_fin && drained && !dead) {
+        sock->close();
+        dead = true;
     }
 }
 
@@ -149,16 +165,19 @@ void TcpSlot::report(TCPSocketEvent e, CallbackMode mode) {
         if (ev.new_handle >= 0) g_tcp[ev.new_handle].pump();
         return;
     }
-    if (reap && e != TCPSOCKET_READABLE && e != TCPSOCKET_WRITEABLE) {
-        // Peer closed (FIN: answer with ours), reset or gone: this connection is over.
-        if (e == TCPSOCKET_DISCONNECTED) pump();
+    if (reap && e == TCPSOCKET_DISCONNECTED && stream == ST_ECHO) {
+        // Peer half-closed: keep echoing (WRITEABLE brings us back), FIN once drained.
+        peer_fin = true;
+        step();
+    } else if (reap && e != TCPSOCKET_READABLE && e != TCPSOCKET_WRITEABLE) {
+        // Peer closed, reset or gone: this connection is over.
         sock->close();
         dead = true;
     }
     bool data_event = e == TCPSOCKET_READABLE || e == TCPSOCKET_WRITEABLE ||
                       e == TCPSOCKET_CONNECTED;
-    if (stream != ST_OFF && data_event) {
-        pump();
+    if (stream != ST_OFF && data_event && !dead) {
+        step();
         if (e != TCPSOCKET_CONNECTED) return;  // bulk traffic stays on the board
     }
     proto::EvTcpEvent ev;
@@ -186,7 +205,7 @@ void tcp_reap() {
         if (s.sock && s.dead) free_slot(s);
         // A stream whose buffer could not be had yet: try again (memory comes back as other
         // connections' data is read or acknowledged; no event may announce it).
-        else if (s.sock && s.stream != ST_OFF && !s.buf) s.pump();
+        else if (s.sock && s.stream != ST_OFF && !s.buf) s.step();
     }
 }
 

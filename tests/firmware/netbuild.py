@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 FIRMWARE = REPO / "firmware"
 CPP = Path(__file__).resolve().parent / "cpp"
 PROFILES = {"default": [], "large": ["-DNETCFG_PROFILE_LARGE=1"]}
-PROGRAMS = ["test_api", "test_stack", "test_tcp", "test_dns", "test_dhcp", "fuzz_parsers", "test_mcast", "test_frag", "test_netservice"]
+PROGRAMS = ["test_api", "test_stack", "test_tcp", "test_echo", "test_dns", "test_dhcp", "fuzz_parsers", "test_mcast", "test_frag", "test_netservice"]
 
 HOST_FLAGS = [
     "-std=c++17", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",

@@ -14,7 +14,8 @@ TCPEchoHandler::TCPEchoHandler(TCPSocket* pTCPSocket)
       m_pNext(s_list),
       m_pendLen(0),
       m_pendOff(0),
-      m_closed(false) {
+      m_closed(false),
+      m_peerClosed(false) {
     s_list = this;
     m_pTCPSocket->setOnEvent(this, &TCPEchoHandler::onTCPSocketEvent);
     s_count++;
@@ -40,18 +41,25 @@ uint64_t TCPEchoHandler::nextDeadlineUs() {
     return best;
 }
 
+// Idle timer: restarted whenever data moves either way (received, accepted by send(),
+// acknowledged by the client).
+void TCPEchoHandler::touch() { m_deadline = board::micros() + (uint64_t)ECHO_TIMEOUT * 1000u; }
+
 // Send what waits, then read and echo until nothing is left or the send buffer is full.
-void TCPEchoHandler::pump() {
+// Returns true when everything received so far has been handed to the socket (nothing
+// waits in the handler, nothing unread in the socket).
+bool TCPEchoHandler::pump() {
     for (;;) {
         if (m_pendLen > m_pendOff) {
             int n = m_pTCPSocket->send(m_pend + m_pendOff, m_pendLen - m_pendOff);
-            if (n < 0) return;
+            if (n < 0) return false;
+            if (n > 0) touch();
             m_pendOff += n;
-            if (m_pendOff < m_pendLen) return;  // full: wait for WRITEABLE
+            if (m_pendOff < m_pendLen) return false;  // full: wait for WRITEABLE
         }
         m_pendLen = m_pendOff = 0;
         int n = m_pTCPSocket->recv(m_pend, sizeof m_pend);
-        if (n <= 0) return;
+        if (n <= 0) return true;
         m_pendLen = n;
     }
 }
@@ -59,16 +67,18 @@ void TCPEchoHandler::pump() {
 void TCPEchoHandler::onTCPSocketEvent(TCPSocketEvent e) {
     switch (e) {
         case TCPSOCKET_READABLE:
-            m_deadline = 0;
-            pump();
-            m_deadline = board::micros() + (uint64_t)ECHO_TIMEOUT * 1000u;
-            break;
         case TCPSOCKET_WRITEABLE:
-            if (m_pendLen > m_pendOff) pump();
+            touch();  // data arrived, or the client acknowledged some of the echo
+            if (pump() && m_peerClosed) close();
             break;
         case TCPSOCKET_DISCONNECTED:
-            pump();  // what the client sent before its FIN is still echoed
-            close();
+            // The client half-closed: everything it sent is still echoed (RFC 862) -- what
+            // waits here, unread data in the socket, the socket's send buffer -- and the
+            // connection is closed once all of it has been handed to the socket (close()
+            // sends the FIN after the queued data).
+            m_peerClosed = true;
+            if (pump()) close();
+            else touch();
             break;
         case TCPSOCKET_CONTIMEOUT:
         case TCPSOCKET_CONRST:
@@ -82,7 +92,17 @@ void TCPEchoHandler::onTCPSocketEvent(TCPSocketEvent e) {
 }
 
 void TCPEchoHandler::poll() {
-    if (m_deadline && board::micros() >= m_deadline) close();  // idle for ECHO_TIMEOUT ms
+    if (!m_deadline || board::micros() < m_deadline) return;
+    // Idle means nothing moved either way for ECHO_TIMEOUT ms.  Not idle while the board
+    // still owes the client data (waiting here, or unacknowledged in the socket: the stack
+    // may be backing off its retransmissions); the stack itself gives up (CONABRT) on a
+    // client that is gone.
+    bool drained = pump();
+    if (!drained || m_pTCPSocket->sendQueued() > 0) {
+        touch();
+        return;
+    }
+    close();
 }
 
 void TCPEchoHandler::close() {

@@ -29,6 +29,7 @@
 //   original waited up to 250-500 ms for lwIP's timer).  No Nagle delay (like TCP_NODELAY).
 // * recv(buf, len): bytes copied, 0 when nothing is buffered (also after the peer's FIN once
 //   drained), TCPSOCKET_MEM after reset/abort/close.
+// * sendQueued() (extension): bytes sent but not yet acknowledged by the peer.
 // * close(): graceful (FIN after the queued data; FIN_WAIT/TIME_WAIT handled by the stack
 //   without the socket); unread data is dropped, later incoming data ACKed and discarded;
 //   no event is delivered afterwards.  A second close() gives TCPSOCKET_SETUP.  Closing a
@@ -89,6 +90,11 @@ public:
     int send(const char* buf, int len);
     int recv(char* buf, int len);
     TCPSocketErr close();
+    // Extension (not in the original): bytes given to send() that the peer has not
+    // acknowledged yet (unsent or in flight); 0 when all is acknowledged, before the socket
+    // exists and after close/reset.  Lets an application tell an idle connection from one
+    // that still owes data (e.g. an idle timer that must not fire while retransmitting).
+    int sendQueued() const;
 
     void setOnEvent(void (*pMethod)(TCPSocketEvent));
     template <class T>

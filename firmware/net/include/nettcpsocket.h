@@ -47,6 +47,9 @@ public:
     int send(const char* buf, int len);
     int recv(char* buf, int len);
     NetTcpSocketErr close();
+    // Extension: bytes given to send() that the peer has not acknowledged yet (unsent or in
+    // flight); 0 when everything is acknowledged, or without a connection.
+    int sendQueued() const;
 
     template <class T>
     void setOnEvent(T* pItem, void (T::*pMethod)(NetTcpSocketEvent)) {

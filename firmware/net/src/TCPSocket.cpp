@@ -76,6 +76,8 @@ int TCPSocket::recv(char* buf, int len) {
     return m_pNetTcpSocket->recv(buf, len);
 }
 
+int TCPSocket::sendQueued() const { return m_pNetTcpSocket ? m_pNetTcpSocket->sendQueued() : 0; }
+
 TCPSocketErr TCPSocket::close() {
     if (!m_pNetTcpSocket) return TCPSOCKET_SETUP;
     m_pNetTcpSocket->resetOnEvent();  // no event reaches this wrapper any more

@@ -206,6 +206,8 @@ int NetTcpSocket::recv(char* buf, int len) {
     return n;
 }
 
+int NetTcpSocket::sendQueued() const { return m_pcb ? (int)m_pcb->sndq.bytes : 0; }
+
 NetTcpSocketErr NetTcpSocket::close() {
     if (m_closed) return NETTCPSOCKET_OK;
     m_closed = true;
