@@ -9,8 +9,11 @@
 //   TIME_WAIT), or this socket not in its initial state: TCPSOCKET_INUSE.  Port 0: ephemeral.
 // * listen(): TCPSOCKET_OK, or TCPSOCKET_MEM when NETCFG_TCP_LISTENERS listen already.  Up to
 //   NETCFG_TCP_BACKLOG connections (half-open + completed, not yet accepted) per listener; a
-//   SYN on a full queue replaces the oldest half-open one (SYN floods cannot lock clients
-//   out), or is dropped if all are complete.  When the handshake completes the listener gets
+//   SYN on a full queue (or a full PCB pool with no TIME_WAIT PCB to reuse) is dropped
+//   silently and its client retries: a half-open connection that was sent a SYN-ACK is never
+//   evicted, so no client is reset after completing its handshake.  Half-open connections
+//   give up after NETCFG_TCP_SYNACK_MAXRTX SYN-ACK retransmissions (18.5 s), so a SYN flood
+//   holds the queue only that long.  When the handshake completes the listener gets
 //   one TCPSOCKET_ACCEPT event; the new socket gets no CONNECTED (nor WRITEABLE).
 // * accept(pClient, ppNew): TCPSOCKET_OK with a heap TCPSocket the caller owns (close() and
 //   delete it) and the client's IP/port; TCPSOCKET_EMPTY on an empty queue -- outputs left

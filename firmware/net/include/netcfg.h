@@ -200,6 +200,14 @@
 #ifndef NETCFG_TCP_SYN_GIVEUP_MS
 #define NETCFG_TCP_SYN_GIVEUP_MS 500ul
 #endif
+// A passive half-open connection (SYN-ACK sent, final ACK awaited) retransmits its SYN-ACK
+// the same way, NETCFG_TCP_SYNACK_MAXRTX times, then gives up (18.5 s by default): it holds
+// a backlog slot and a PCB, and a full backlog or pool drops new SYNs (their clients retry)
+// rather than evict a connection whose client already has our SYN-ACK, so a SYN flood
+// holds the listener only as long as this.
+#ifndef NETCFG_TCP_SYNACK_MAXRTX
+#define NETCFG_TCP_SYNACK_MAXRTX NETCFG_TCP_SYNMAXRTX
+#endif
 // Retransmissions of data/FIN before the connection is aborted (TCP_MAXRTX).
 #ifndef NETCFG_TCP_MAXRTX
 #define NETCFG_TCP_MAXRTX 12

@@ -219,22 +219,20 @@ void dropPcb(Pcb* p, NetTcpSocketEvent e) {
     freePcb(p);
 }
 
-// Oldest PCB in the given state (passive half-open only for SYN_RCVD).
-Pcb* oldest(State st, const Pcb* parent) {
+// Oldest PCB in TIME_WAIT (reused when the pool is full).
+Pcb* oldestTimeWait() {
     Pcb* best = NULL;
-    for (Pcb* p = g_pcbs; p; p = p->next) {
-        if (p->state != st) continue;
-        if (st == SYN_RCVD && (p->sock || !p->parent)) continue;
-        if (parent && p->parent != parent) continue;
-        if (!best || p->created < best->created) best = p;
-    }
+    for (Pcb* p = g_pcbs; p; p = p->next)
+        if (p->state == TIME_WAIT && (!best || p->created < best->created)) best = p;
     return best;
 }
 
-Pcb* allocPcb(NetIf* nif, bool forSyn) {
+// A new PCB.  A full pool reuses the oldest TIME_WAIT PCB, and nothing else: a half-open
+// connection that was sent a SYN-ACK is never evicted (its client's final ACK would meet a
+// RST after its handshake completed); the new SYN is dropped instead and its client retries.
+Pcb* allocPcb(NetIf* nif) {
     if (g_active >= NETCFG_TCP_PCBS) {
-        Pcb* victim = oldest(TIME_WAIT, NULL);
-        if (!victim && forSyn) victim = oldest(SYN_RCVD, NULL);
+        Pcb* victim = oldestTimeWait();
         if (!victim) return NULL;
         dropPcb(victim, NETTCPSOCKET_CONABRT);
     }
@@ -407,7 +405,7 @@ void Queue::clear() {
 
 // --- API for NetTcpSocket ----------------------------------------------------------------------
 
-Pcb* tcp::pcbNew(NetIf* nif) { return allocPcb(nif, false); }
+Pcb* tcp::pcbNew(NetIf* nif) { return allocPcb(nif); }
 
 bool tcp::portInUse(uint16_t port, const Pcb* except) {
     for (Pcb* p = g_pcbs; p; p = p->next)
@@ -621,16 +619,15 @@ void listenInput(Pcb* lis, NetIf* nif, uint32_t lip, uint32_t rip, uint16_t lpor
     }
     if (!(s.flags & SYN)) return;
     if (lis->pending >= NETCFG_TCP_BACKLOG) {
-        // Queue full: the oldest half-open connection makes room, so a flood cannot lock
-        // legitimate clients out; a queue full of accepted-by-TCP connections drops the SYN.
-        Pcb* victim = oldest(SYN_RCVD, lis);
-        if (!victim) {
-            S.tcp_syn_dropped++;
-            return;
-        }
-        dropPcb(victim, NETTCPSOCKET_CONABRT);
+        // Queue full (half-open + not yet accepted): the SYN is dropped silently and its
+        // client retries.  No half-open connection is evicted: its client already has our
+        // SYN-ACK and would be reset right after completing the handshake.  A flood cannot
+        // lock the listener for good: half-open connections give up after
+        // NETCFG_TCP_SYNACK_MAXRTX retransmissions (rtxTimeout).
+        S.tcp_syn_dropped++;
+        return;
     }
-    Pcb* p = allocPcb(nif, true);
+    Pcb* p = allocPcb(nif);
     if (!p) {
         S.tcp_syn_dropped++;
         return;
@@ -1187,15 +1184,19 @@ namespace {
 void rtxTimeout(Pcb* p, uint64_t t) {
     p->rtxAt = 0;
     if (p->state == SYN_SENT || p->state == SYN_RCVD) {
-        if (p->nrtx >= NETCFG_TCP_SYNMAXRTX) {
+        // A passive half-open connection (a listener's child) has its own limit: it holds
+        // a backlog slot, and a full backlog drops new SYNs, so it must not live forever.
+        int maxRtx = (p->state == SYN_RCVD && p->parent) ? NETCFG_TCP_SYNACK_MAXRTX
+                                                         : NETCFG_TCP_SYNMAXRTX;
+        if (p->nrtx >= maxRtx) {
             dropPcb(p, NETTCPSOCKET_CONABRT);
             return;
         }
         p->nrtx++;
         S.tcp_retransmits++;
         sendSyn(p);
-        p->rtxAt = t + (p->nrtx >= NETCFG_TCP_SYNMAXRTX ? ms(NETCFG_TCP_SYN_GIVEUP_MS)
-                                                          : ms(NETCFG_TCP_RTO_INIT_MS));
+        p->rtxAt = t + (p->nrtx >= maxRtx ? ms(NETCFG_TCP_SYN_GIVEUP_MS)
+                                          : ms(NETCFG_TCP_RTO_INIT_MS));
         return;
     }
     if (!outstanding(p)) return;

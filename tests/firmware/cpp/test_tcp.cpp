@@ -806,10 +806,25 @@ TEST(syn_flood_bounded_heap_back_to_baseline) {
         Net::poll();
         host_board::tx_clear();
         CHECK(TcpCore::pcbsInUse() <= NETCFG_TCP_BACKLOG);
-        // A legitimate client still gets in.
+        // While the flood's half-open connections hold the queue a new SYN is dropped (no
+        // half-open connection that was answered is evicted); they give up after
+        // NETCFG_TCP_SYNACK_MAXRTX SYN-ACK retransmissions, and a legitimate client that
+        // retries gets in.
         Peer c;
         c.port = 60000;
         c.send(S);
+        Net::poll();
+        CHECK_EQ(out().size(), 0u);
+        uint64_t giveUp = board::micros() + (NETCFG_TCP_SYNACK_MAXRTX + 1) * NETCFG_TCP_RTO_INIT_MS * 1000;
+        for (int i = 0; i < 1000; i++) {
+            uint64_t n = Net::nextTimerUs();
+            if (!n || n > giveUp) break;
+            host_board::set_time_us(n);
+            Net::poll();
+        }
+        host_board::tx_clear();
+        CHECK_EQ(TcpCore::pcbsInUse(), 0);
+        c.sendAt(c.seq - 1, S);  // the client's retransmitted SYN
         Net::poll();
         auto v = out();
         CHECK_EQ(v.size(), 1u);
@@ -917,5 +932,68 @@ TEST(half_closed_connection_delivers_and_sends_everything) {
     CHECK_EQ(TcpCore::pcbsInUse(), 0);
     delete srv.conn;
     srv.conn = nullptr;
+    delete e;
+}
+
+// A burst of clients beyond what the listener (backlog) or the PCB pool can hold: a SYN
+// that finds no room is dropped silently (its client retries); a half-open connection
+// that was already sent a SYN-ACK is never evicted, so no client whose handshake
+// completes is answered with a RST.
+TEST(full_syn_queue_drops_new_syn_never_resets_answered_clients) {
+    EthernetNetIf* e = setup();
+    {
+        Server srv;
+        srv.listen();
+        const int room = NETCFG_TCP_BACKLOG < NETCFG_TCP_PCBS ? NETCFG_TCP_BACKLOG : NETCFG_TCP_PCBS;
+        std::vector<Peer> peers;
+        for (int i = 0; i < room; i++) {
+            Peer q;
+            q.port = (uint16_t)(42000 + i);
+            q.seq = 5000u + 1000u * (uint32_t)i;
+            q.send(S);
+            Net::poll();
+            auto v = out();
+            CHECK_EQ(v.size(), 1u);
+            if (!v.empty()) {
+                CHECK_EQ(v[0].flags, S | A);
+                q.ack = v[0].seq + 1;
+            }
+            peers.push_back(q);
+            host_board::advance_ms(10);
+        }
+        uint32_t droppedBefore = Net::stats().tcp_syn_dropped;
+        // One more: no room.  Dropped silently: no SYN-ACK, no RST.
+        Peer late;
+        late.port = 43000;
+        late.send(S);
+        Net::poll();
+        CHECK_EQ(out().size(), 0u);
+        CHECK_EQ(Net::stats().tcp_syn_dropped, droppedBefore + 1);
+        // Every answered client completes its handshake: accepted, never reset.
+        for (auto& q : peers) q.send(A);
+        Net::poll();
+        for (auto& sg : out()) CHECK(!(sg.flags & R));
+        CHECK_EQ(g_ev.size(), (size_t)room);
+        for (int ev : g_ev) CHECK_EQ(ev, (int)TCPSOCKET_ACCEPT);
+        std::vector<TCPSocket*> conns;
+        for (int i = 0; i < room; i++) {
+            TCPSocket* c = nullptr;
+            CHECK_EQ(srv.lis.accept(nullptr, &c), TCPSOCKET_OK);
+            if (c) conns.push_back(c);
+        }
+        // They work: data is taken and acknowledged.
+        for (auto& q : peers) q.send(A | P, bytes("x"));
+        Net::poll();
+        host_board::advance_ms(300);
+        Net::poll();
+        for (auto& sg : out()) CHECK(!(sg.flags & R));
+        for (auto* c : conns) {
+            char b[4];
+            CHECK_EQ(c->recv(b, sizeof b), 1);
+            c->close();
+            delete c;
+        }
+    }
+    drain();
     delete e;
 }
