@@ -859,6 +859,83 @@ void fastRetransmit(Pcb* p) {
     armRtx(p);
 }
 
+enum AckResult { ACK_OK, ACK_TOO_NEW, ACK_GONE };
+
+// Step 5 of RFC 793 (p. 72) for a connection past SYN_RCVD: new data acknowledged, the
+// send window, duplicate ACKs (counted only for acceptable segments), our FIN acknowledged.
+// ACK_TOO_NEW: it acknowledges something not yet sent (nothing done); ACK_GONE: p was
+// freed (LAST_ACK done).  CLOSING -> TIME_WAIT leaves p in TIME_WAIT.
+AckResult ackInput(Pcb* p, const Seg& s, bool acceptable) {
+    if (lt(p->snd_max, s.ack)) return ACK_TOO_NEW;
+    bool dup = false;
+    if (lt(p->snd_una, s.ack)) {
+        ackNewData(p, s);
+    } else if (acceptable && s.ack == p->snd_una && s.len == 0 && !(s.flags & FIN) &&
+               outstanding(p) && s.wnd == p->snd_wnd) {
+        dup = true;
+    }
+    // Window update (RFC 793 p. 72: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and
+    // SND.WL2 =< SEG.ACK).  Also when the ACK is newer than SND.WL2: the peer's ACKs only
+    // grow, so that segment was sent later than the one the window came from (a window
+    // probe or a duplicate below SND.WL1 still updates the window then).  Old segments,
+    // with older sequence numbers and ACKs, never move the window.
+    bool opened = false;
+    if (lt(p->snd_wl1, s.seq) || (p->snd_wl1 == s.seq && le(p->snd_wl2, s.ack)) ||
+        lt(p->snd_wl2, s.ack)) {
+        opened = s.wnd > p->snd_wnd;
+        p->snd_wnd = s.wnd;
+        if (lt(p->snd_wl1, s.seq)) p->snd_wl1 = s.seq;
+        p->snd_wl2 = s.ack;
+        if (s.wnd > p->maxSndWnd) p->maxSndWnd = s.wnd;
+        if (s.wnd) p->probes = 0;
+    }
+    if (s.ack == p->snd_una) p->probes = 0;  // the peer is alive
+    if (dup) {
+        p->dupacks++;
+        if (p->dupacks == 3 && !p->inRecovery) {
+            fastRetransmit(p);
+        } else if (p->dupacks > 3 && p->inRecovery) {
+            p->cwnd += p->mss;  // inflate: each dup ACK means a segment left the network
+        }
+    }
+    // (An old ACK, below snd_una, is ignored: reordering must not reset the count.)
+    if (opened && p->snd_wnd && p->persistAt) {
+        p->persistAt = 0;
+        p->persistShift = 0;
+    }
+    // FIN acknowledged?
+    switch (p->state) {
+        case FIN_WAIT_1:
+            if (p->finAcked) {
+                p->state = FIN_WAIT_2;
+                if (!p->sock) p->waitAt = now() + ms(NETCFG_TCP_FIN_WAIT_MS);
+            }
+            break;
+        case CLOSING:
+            if (p->finAcked) enterTimeWait(p);
+            break;
+        case LAST_ACK:
+            if (p->finAcked) {
+                dropPcb(p, NETTCPSOCKET_CONRST);
+                return ACK_GONE;
+            }
+            break;
+        default:
+            break;
+    }
+    return ACK_OK;
+}
+
+// A segment outside the window that may still carry a useful ACK: its sequence number lies
+// between one window below rcv_nxt (old: a probe at rcv_nxt - 1, a duplicate) and the
+// right edge of what we advertised (beyond rcv_nxt only while our window is zero), not a
+// blind guess from far away.
+bool oldOrZeroWindow(const Pcb* p, const Seg& s, uint32_t wnd) {
+    uint32_t edge = p->rcv_nxt + wnd;
+    if (lt(edge, p->rcv_adv)) edge = p->rcv_adv;
+    return le(p->rcv_nxt - 0xFFFFu, s.seq) && le(s.seq, edge);
+}
+
 // States SYN_RCVD .. TIME_WAIT (RFC 793 p. 69 onwards).
 void syncInput(Pcb* p, Seg s) {
     uint32_t segLen = s.len + ((s.flags & SYN) ? 1 : 0) + ((s.flags & FIN) ? 1 : 0);
@@ -868,10 +945,10 @@ void syncInput(Pcb* p, Seg s) {
     bool ok;
     if (segLen == 0)
         ok = wnd == 0 ? s.seq == p->rcv_nxt : (le(p->rcv_nxt, s.seq) && lt(s.seq, p->rcv_nxt + wnd));
-    else
-        ok = wnd != 0 && ((le(p->rcv_nxt, s.seq) && lt(s.seq, p->rcv_nxt + wnd)) ||
-                          (le(p->rcv_nxt, s.seq + segLen - 1) &&
-                           lt(s.seq + segLen - 1, p->rcv_nxt + wnd)));
+    else  // any overlap with the window (a superset of RFC 793's first-or-last-octet test:
+          // a retransmission that starts before rcv_nxt and runs past the right edge still
+          // carries the bytes we wait for; both ends are trimmed below)
+        ok = wnd != 0 && lt(s.seq, p->rcv_nxt + wnd) && lt(p->rcv_nxt, s.seq + segLen);
     // Simultaneous open: the peer's SYN-ACK repeats its SYN (RFC 793 figure 8).
     if (p->state == SYN_RCVD && (s.flags & SYN) && s.seq == p->irs) {
         if ((s.flags & ACK) && lt(p->snd_una, s.ack) && le(s.ack, p->snd_max)) {
@@ -898,6 +975,22 @@ void syncInput(Pcb* p, Seg s) {
         }
         if (p->state == TIME_WAIT && (s.flags & FIN)) p->waitAt = now() + ms(2 * NETCFG_TCP_MSL_MS);
         S.tcp_dropped++;
+        // Unacceptable only because our window is zero or because it is old (a window
+        // probe at rcv_nxt - 1, a duplicate): its data is dropped, but its ACK and window
+        // are still processed (RFC 793 p. 69, RFC 1122 4.2.2.17), or a peer probing our
+        // zero window could never tell us it got our data, and we would retransmit data
+        // already acknowledged while both windows stay closed.
+        if ((s.flags & ACK) && !(s.flags & SYN) && p->state >= ESTABLISHED &&
+            p->state != TIME_WAIT && oldOrZeroWindow(p, s, wnd)) {
+            uint32_t tx0 = S.tcp_tx;
+            AckResult r = ackInput(p, s, false);
+            if (r == ACK_GONE) return;
+            if (r == ACK_OK) {
+                output(p);
+                checkTimers(p);
+            }
+            if (S.tcp_tx != tx0 && r == ACK_OK) return;  // a data segment carried the ACK
+        }
         sendAck(p);
         return;
     }
@@ -964,70 +1057,21 @@ void syncInput(Pcb* p, Seg s) {
             p->sock->queueEvent(NETTCPSOCKET_CONNECTED);  // simultaneous open
         }
     }
-    if (lt(p->snd_max, s.ack)) {  // ACKs something not yet sent
-        sendAck(p);
-        return;
-    }
-    bool dup = false;
-    if (lt(p->snd_una, s.ack)) {
-        ackNewData(p, s);
-    } else if (s.ack == p->snd_una && s.len == 0 && !(s.flags & FIN) && outstanding(p) &&
-               s.wnd == p->snd_wnd) {
-        dup = true;
-    }
-    // Window update (RFC 793 p. 72).
-    bool opened = false;
-    if (lt(p->snd_wl1, s.seq) || (p->snd_wl1 == s.seq && le(p->snd_wl2, s.ack))) {
-        opened = s.wnd > p->snd_wnd;
-        p->snd_wnd = s.wnd;
-        p->snd_wl1 = s.seq;
-        p->snd_wl2 = s.ack;
-        if (s.wnd > p->maxSndWnd) p->maxSndWnd = s.wnd;
-        if (s.wnd) p->probes = 0;
-    }
-    if (s.ack == p->snd_una) p->probes = 0;  // the peer is alive
-    if (dup) {
-        p->dupacks++;
-        if (p->dupacks == 3 && !p->inRecovery) {
-            fastRetransmit(p);
-        } else if (p->dupacks > 3 && p->inRecovery) {
-            p->cwnd += p->mss;  // inflate: each dup ACK means a segment left the network
-        }
-    } else if (!lt(p->snd_una, s.ack) && s.ack != p->snd_una) {
-        p->dupacks = 0;
-    }
-    if (opened && p->snd_wnd && p->persistAt) {
-        p->persistAt = 0;
-        p->persistShift = 0;
-    }
-    // FIN acknowledged?
-    switch (p->state) {
-        case FIN_WAIT_1:
-            if (p->finAcked) {
-                p->state = FIN_WAIT_2;
-                if (!p->sock) p->waitAt = now() + ms(NETCFG_TCP_FIN_WAIT_MS);
-            }
-            break;
-        case CLOSING:
-            if (p->finAcked) {
-                enterTimeWait(p);
-                return;
-            }
-            break;
-        case LAST_ACK:
-            if (p->finAcked) {
-                dropPcb(p, NETTCPSOCKET_CONRST);
-                return;
-            }
-            break;
-        case TIME_WAIT:
-            if (s.flags & FIN) {
-                sendAck(p);
-                p->waitAt = now() + ms(2 * NETCFG_TCP_MSL_MS);
-            }
+    switch (ackInput(p, s, true)) {
+        case ACK_GONE:
+            return;
+        case ACK_TOO_NEW:  // ACKs something not yet sent
+            sendAck(p);
             return;
         default:
             break;
+    }
+    if (p->state == TIME_WAIT) {  // CLOSING -> TIME_WAIT, or a repeated FIN
+        if (s.flags & FIN) {
+            sendAck(p);
+            p->waitAt = now() + ms(2 * NETCFG_TCP_MSL_MS);
+        }
+        return;
     }
     // 7. Data and 8. FIN.
     bool fin = (s.flags & FIN) != 0;
@@ -1217,7 +1261,10 @@ void rtxTimeout(Pcb* p, uint64_t t) {
     p->snd_nxt = p->snd_una;  // go back: resend from the first unacknowledged byte
     output(p);
     p->rto = (uint32_t)rto;
-    p->rtxAt = t + p->rto;
+    // The window closed meanwhile: output() started the persist timer, which probes the
+    // window from now on (a retransmission timer would only count "failures" of a peer
+    // that keeps answering with a zero window, and abort it).
+    if (!p->persistAt) p->rtxAt = t + p->rto;
 }
 
 void persistTimeout(Pcb* p, uint64_t t) {

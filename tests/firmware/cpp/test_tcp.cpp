@@ -997,3 +997,96 @@ TEST(full_syn_queue_drops_new_syn_never_resets_answered_clients) {
     drain();
     delete e;
 }
+
+// Both windows closed: the board's receive window is zero (its application does not read)
+// and the peer probes it the way Linux does, with seq = rcv_nxt - 1 and a new ACK.  The
+// segment is unacceptable (answered with an ACK), but its ACK field is still processed
+// (RFC 793 p. 69, RFC 1122 4.2.2.17): the board's data counts as acknowledged and is never
+// retransmitted.
+TEST(zero_window_probe_ack_is_processed) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    Bytes chunk(536, 'z');
+    for (int i = 0; i < NETCFG_TCP_WND / 536; i++) p.send(A, chunk);
+    int rest = NETCFG_TCP_WND % 536;
+    if (rest) p.send(A, Bytes((size_t)rest, 'y'));
+    Net::poll();
+    CHECK_EQ(srv.conn->send("board-data", 10), 10);
+    auto v = out();
+    CHECK(!v.empty());
+    if (!v.empty()) CHECK_EQ(v.back().wnd, 0);  // the board's window is closed
+    g_ev2.clear();
+    // The probe: one below rcv_nxt, no data, acknowledging the board's 10 bytes, and the
+    // peer's own window closes meanwhile (it does not read either).
+    p.ack += 10;
+    p.wnd = 0;
+    p.sendAt(p.seq - 1, A);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);  // answered with an ACK (window 0)
+    if (!v.empty()) {
+        CHECK_EQ(v[0].flags, A);
+        CHECK_EQ(v[0].ack, p.seq);
+        CHECK_EQ(v[0].wnd, 0);
+    }
+    CHECK_EQ(g_ev2, std::vector<int>{TCPSOCKET_WRITEABLE});
+    CHECK_EQ(srv.conn->sendQueued(), 0);
+    // Nothing is retransmitted later: the data was acknowledged.
+    for (int i = 0; i < 5; i++) {
+        host_board::advance_ms(10000);
+        Net::poll();
+        for (auto& sg : out()) CHECK(sg.data.empty());
+    }
+    // New data waits for the peer's window (probes, not retransmissions of old data), and
+    // goes out when a window update with an old sequence number but a newer ACK opens it.
+    CHECK_EQ(srv.conn->send("more", 4), 4);
+    CHECK_EQ(out().size(), 0u);
+    p.wnd = 4000;
+    p.sendAt(p.seq - 1, A);
+    Net::poll();
+    v = out();
+    bool sawMore = false;
+    for (auto& sg : v) sawMore |= sg.data == bytes("more") || sg.data == bytes("m");
+    CHECK(sawMore);
+    delete e;
+}
+
+// Old segments carry old ACKs and windows: a reordered segment (older sequence number and
+// older ACK than what the board has seen) neither moves snd_una back nor shrinks the window
+// (RFC 793 SND.WL1/SND.WL2), and a duplicate of data already received that carries a new
+// ACK has that ACK processed.
+TEST(old_segments_old_acks_and_windows) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    uint32_t s0 = p.seq;
+    p.send(A, bytes("abcd"));
+    Net::poll();
+    char b[16];
+    CHECK_EQ(srv.conn->recv(b, sizeof b), 4);
+    CHECK_EQ(srv.conn->send("0123456789", 10), 10);
+    out();
+    // The duplicate of "abcd" (retransmitted by the peer) carries an ACK of 4 bytes.
+    uint32_t a0 = p.ack;
+    p.ack = a0 + 4;
+    p.sendAt(s0, A, bytes("abcd"));
+    Net::poll();
+    auto v = out();
+    CHECK(!v.empty());  // answered with an ACK at once
+    CHECK_EQ(srv.conn->sendQueued(), 6);
+    // An old segment (seq before the last one, old ACK) announcing a zero window: ignored.
+    p.ack = a0;
+    p.wnd = 0;
+    p.sendAt(s0, A);
+    Net::poll();
+    out();
+    CHECK_EQ(srv.conn->sendQueued(), 6);
+    CHECK_EQ(srv.conn->send("xy", 2), 2);
+    v = out();
+    CHECK_EQ(v.size(), 1u);  // the window is still open: sent at once
+    if (!v.empty()) CHECK_EQ(v[0].data, bytes("xy"));
+    delete e;
+}
