@@ -1,7 +1,7 @@
 """``hil``: the bench's command line.
 
   hil build [IMAGE ...]      generate the protocol header, cross-compile firmware images
-  hil run [ROBOT ARGS ...]   run suites/ against the bench (emulated board by default)
+  hil run [ROBOT ARGS ...]   run suites/ against the bench (Robot's options, unchanged)
   hil emulate IMAGE          start one emulated board for a person (console, serial URL)
   hil test [PYTEST ARGS ...] run the tests
   hil bench [--json]         measure the bench's speed figures
@@ -50,20 +50,17 @@ def resolve_image(arg: str, profile: str = "default") -> Path:
 
 
 def cmd_run(args, robot_args: list[str]) -> int:
-    import robot
+    from .robot_run import RunError, parse, run
 
+    try:
+        parse(robot_args, [])  # a bad command line or a missing suite: before any build
+    except RunError as exc:
+        print(f"hil: error: {exc}", file=sys.stderr)
+        return 2
     Build(profile="default").build("agent")
-    out = Path(args.outputdir)
-    out.mkdir(parents=True, exist_ok=True)
     if args.bench:
         os.environ["HIL_BENCH"] = str(Path(args.bench).resolve())
-    os.environ.setdefault("HIL_WORKDIR", str((out / "bench").resolve()))
-    suites = args.suites or [str(REPO / "suites")]
-    rc = robot.run_cli(["--outputdir", str(out), "--output", "output.xml", "--log", "log.html",
-                        "--report", "report.html", "--xunit", "junit.xml",
-                        "--name", "NetServices"] + robot_args + suites, exit=False)
-    print(f"results: {out / 'report.html'}  {out / 'log.html'}  {out / 'junit.xml'}")
-    return rc
+    return run(robot_args, [str(REPO / "suites")])
 
 
 def cmd_emulate(args) -> int:
@@ -124,7 +121,8 @@ def cmd_bench(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hil", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="hil", description=__doc__.split("\n\n")[0],
+                                     allow_abbrev=False)
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("build", help="build firmware images")
@@ -134,11 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--toolchain", default="zig", help="zig (pinned wheel) | gcc (arm-none-eabi)")
     p.add_argument("-v", "--verbose", action="store_true")
 
-    p = sub.add_parser("run", help="run the Robot suites and write results/")
+    p = sub.add_parser(
+        "run", help="run the Robot suites and write results/", allow_abbrev=False,
+        usage="hil run [--bench FILE] [ROBOT OPTIONS] [SUITE PATH ...]",
+        description="Run Robot Framework suites against the bench.  Every other option "
+        "and argument is passed to robot unchanged and means what it means there "
+        "(--suite NAME selects by name, --output FILE, -d/--outputdir DIR, -i TAG ...); "
+        "suite files and folders are positional (default: suites/).  hil's defaults: "
+        "-d results, --xunit junit.xml, --name NetServices; boards' evidence goes to "
+        "<output dir>/bench.")
     p.add_argument("--bench", help="bench file (default fixtures/benches/emulated.yaml)")
-    p.add_argument("--outputdir", default="results")
-    p.add_argument("--suite", dest="suites", action="append",
-                   help="suite file or folder (default: suites/); repeatable")
 
     p = sub.add_parser("emulate", help="start one emulated board for a person")
     p.add_argument("image", help="image name (e.g. agent) or path to .elf/.bin")
@@ -148,7 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pcap", help="write the board's Ethernet traffic to this pcap file")
     p.add_argument("--idle", default="realtime", help="realtime | skip")
 
-    sub.add_parser("test", help="run the tests (pytest; extra arguments go to pytest)")
+    sub.add_parser(
+        "test", help="run the tests (pytest; extra arguments go to pytest)", allow_abbrev=False,
+        usage="hil test [PYTEST OPTIONS] [PATH ...]",
+        description="Run pytest on tests/ and suites/ (the Robot suites through the hil "
+        "plugin).  Every option and argument is passed to pytest unchanged "
+        "(-m \"not hil\", -k EXPR, -x, --hil-bench FILE, --hil-workdir DIR ...).")
 
     p = sub.add_parser("bench", help="measure the speed figures")
     p.add_argument("--json", action="store_true", help="print one JSON object")
