@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -84,11 +85,13 @@ class BenchConfig:
 
 class Bench:
     def __init__(self, config: BenchConfig | None = None, workdir: Path | str | None = None,
-                 keep_workdir: bool = True):
+                 keep_workdir: bool | None = None):
         self.config = config or BenchConfig.load()
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="hil-bench-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # A work folder the bench made itself (under /tmp) is removed after a passing run
+        # and kept, and named on stderr, after a failing one; True/False: always keep/remove.
         self.keep_workdir = keep_workdir
         self.net = None
         self.boards: dict[str, Board] = {}
@@ -105,7 +108,7 @@ class Bench:
             self.net.start()
         return self
 
-    def stop(self):
+    def stop(self, failed: bool = False):
         for peer in self.peers:
             try:
                 peer.stop()
@@ -118,14 +121,18 @@ class Bench:
         if self.net is not None:
             self.net.stop()
             self.net = None
-        if self._own_workdir and not self.keep_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self._own_workdir and self.workdir.exists():
+            keep = failed if self.keep_workdir is None else self.keep_workdir
+            if not keep:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+            elif failed:
+                print(f"hil: the bench's work folder is kept: {self.workdir}", file=sys.stderr)
 
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, *exc):
+        self.stop(failed=exc_type is not None)
 
     @property
     def host_ip(self) -> str:

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from .build import REPO, Build, BuildError, format_sizes
+from .children import die_with_parent, stop_on_signals
 
 
 def _images_for(board: str) -> list[str]:
@@ -78,7 +79,8 @@ def cmd_emulate(args) -> int:
     from .drivers.emulated import emulator_env
 
     print(f"hil: starting {image} (Ctrl-C stops it)", file=sys.stderr)
-    proc = subprocess.Popen(cmd, env=emulator_env(), stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=emulator_env(), stderr=subprocess.PIPE,
+                            preexec_fn=die_with_parent())
     decoder = framing.FrameDecoder()
     out = sys.stdout
     try:
@@ -99,9 +101,11 @@ def cmd_emulate(args) -> int:
             out.flush()
         return proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait()
         return 130
+    finally:  # Ctrl-C, or SIGTERM/SIGHUP (Stopped): the board goes with us
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait()
 
 
 def cmd_test(args, pytest_args: list[str]) -> int:
@@ -164,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="skip the Robot run (suite_wall_s, suite_tests)")
 
     args, rest = parser.parse_known_args(argv)
+    stop_on_signals()
     if rest and args.cmd not in ("run", "test"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:

@@ -134,7 +134,7 @@ def hil_bench(request):
     request.config.stash[_BENCH_KEY] = bench
     bench.start()
     yield bench
-    bench.stop()
+    bench.stop(failed=request.session.testsfailed > 0)
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """The ``hil`` command line: Robot's and pytest's options mean what they mean there."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -78,3 +80,67 @@ def test_help_says_what_passes_through(cmd, says):
     p = hil(cmd, "--help")
     assert p.returncode == 0
     assert f"passed to {says} unchanged" in " ".join(p.stdout.split())
+
+
+# -- children end with hil ----------------------------------------------------------------------
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL, signal.SIGHUP])
+def test_emulator_ends_with_hil_emulate(sig):
+    proc = subprocess.Popen([sys.executable, "-m", "hil.cli", "emulate", "agent"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=tmp_cwd())
+    emulators = []
+    try:
+        deadline = time.monotonic() + 60
+        while not emulators and time.monotonic() < deadline:
+            time.sleep(0.1)
+            emulators = [c for c in _children(proc.pid)
+                         if b"emulator" in open(f"/proc/{c}/cmdline", "rb").read()]
+        assert emulators, "hil emulate started no emulator"
+        time.sleep(0.5)  # the emulator is up and running the image
+        proc.send_signal(sig)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(map(_alive, emulators)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, emulators)), f"emulator outlived hil ({sig.name})"
+        if sig != signal.SIGKILL:
+            assert proc.returncode == 128 + sig, proc.returncode
+    finally:
+        proc.kill()
+        for c in emulators:
+            if _alive(c):
+                os.kill(c, signal.SIGKILL)
+
+
+# -- the bench's own work folder ----------------------------------------------------------------
+
+def test_bench_work_folder_removed_after_a_pass_and_kept_after_a_failure(capsys):
+    from hil.bench import Bench, BenchConfig
+
+    passed = Bench(BenchConfig.load(None))
+    passed.stop(failed=False)
+    assert not passed.workdir.exists()
+    failed = Bench(BenchConfig.load(None))
+    failed.stop(failed=True)
+    assert failed.workdir.is_dir()
+    assert str(failed.workdir) in capsys.readouterr().err
+    import shutil
+
+    shutil.rmtree(failed.workdir)

@@ -21,6 +21,7 @@ from typing import Optional
 
 from ..agent.client import AgentClient, AgentError
 from .base import Board, BoardError, BoardState
+from ..children import die_with_parent
 
 EMULATOR_EXIT_FAULT = 3
 EMULATOR_EXIT_USAGE = 2
@@ -121,7 +122,7 @@ class EmulatedBoard(Board):
         with open(self._stderr_path, "wb") as err:
             self.proc = subprocess.Popen(self._command(ready_w), stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=err, pass_fds=fds,
-                                         env=emulator_env())
+                                         env=emulator_env(), preexec_fn=die_with_parent())
         os.close(ready_w)
         try:
             info = self._read_ready(ready_r)

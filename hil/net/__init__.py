@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..children import die_with_parent
+
 __all__ = ["BenchNetwork", "BenchNetworkError", "userns_problem"]
 
 _NSD = Path(__file__).with_name("namespace_daemon.py")
@@ -197,7 +199,8 @@ class BenchNetwork:
         try:
             with open(log_path, "wb") as log:
                 self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                              stderr=log, pass_fds=(life_r, stat_w))
+                                              stderr=log, pass_fds=(life_r, stat_w),
+                                              preexec_fn=die_with_parent())
         except OSError as e:
             for fd in (life_r, life_w, stat_r, stat_w):
                 os.close(fd)
@@ -371,6 +374,7 @@ class BenchNetwork:
     def popen(self, argv: Sequence[str], **kw: Any) -> subprocess.Popen:
         """subprocess.Popen() of argv inside the namespace (e.g. a tcpdump)."""
         self._env(kw)
+        kw.setdefault("preexec_fn", die_with_parent())
         return subprocess.Popen(self.command(argv), **kw)
 
     # -- ICMP ----------------------------------------------------------------

@@ -69,6 +69,7 @@ class NetBench(DynamicCore):
         self._bench_file = bench or os.environ.get("HIL_BENCH")
         self._workdir = workdir or os.environ.get("HIL_WORKDIR")
         self._bench: Bench | None = None
+        self._failed = False  # a test failed: keep a work folder the bench made itself
         self.cleanups: list = []  # callables run at the end of each test
         super().__init__([BoardKeywords(self), NetworkKeywords(self), UdpKeywords(self),
                           ServiceKeywords(self), DnsKeywords(self), DhcpKeywords(self),
@@ -110,6 +111,8 @@ class NetBench(DynamicCore):
                 errors.append(str(exc))
         if errors:
             logger.warn("Cleanup after the test: " + "; ".join(errors))
+        if not result.passed:
+            self._failed = True
         if not result.passed and self._bench is not None:
             for board in self._bench.boards.values():
                 for kind, path in board.evidence().items():
@@ -118,5 +121,5 @@ class NetBench(DynamicCore):
 
     def _close(self):
         if self._bench is not None:
-            self._bench.stop()
+            self._bench.stop(failed=self._failed)
             self._bench = None
