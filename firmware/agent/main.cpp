@@ -83,6 +83,8 @@ uint32_t stat_value(int i) {
         case proto::STAT_IGMP_RX: return n.igmp_rx;
         case proto::STAT_IGMP_BAD: return n.igmp_bad;
         case proto::STAT_IGMP_TX: return n.igmp_tx;
+        case proto::STAT_ICMP_UNREACH_TX: return n.icmp_unreach_tx;
+        case proto::STAT_ICMP_UNREACH_RATELIMITED: return n.icmp_unreach_ratelimited;
         default: return 0;
     }
 }

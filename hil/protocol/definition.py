@@ -211,6 +211,7 @@ STAT_NAMES: tuple[str, ...] = (
     "tcp_rx", "tcp_bad_header", "tcp_bad_checksum", "tcp_bad_flags", "tcp_dropped",
     "tcp_no_port", "tcp_syn_dropped", "tcp_ooseq", "tcp_retransmits", "tcp_rst_tx", "tcp_tx",
     "ip_frag_tx", "ip_reassembled", "ip_reasm_timeout", "igmp_rx", "igmp_bad", "igmp_tx",
+    "icmp_unreach_tx", "icmp_unreach_ratelimited",
 )
 
 # Contract enums from netservices.md section 3 (shared with the Python mirror).

@@ -90,6 +90,7 @@ private:
     void ipInput(int len);
     void icmpInput(const uint8_t* ip, int ihl, int total);
     void udpInput(const uint8_t* ip, int ihl, int total);
+    void portUnreachable(const uint8_t* ip, int ihl, int total);
     void arpSend(uint16_t op, const uint8_t* dstMac, const uint8_t* targetMac, uint32_t targetIp);
     int arpFind(uint32_t ip) const;
     int arpAlloc(uint32_t ip);
@@ -127,4 +128,8 @@ private:
     DhcpClient* m_dhcpc = nullptr;  // DHCP mode, from the first setup()
     NetIgmp m_igmp;
     NetReasm m_reasm;
+    // ICMP port unreachable token bucket: credit in microseconds of board time (one message
+    // costs 1 s / NETCFG_ICMP_UNREACH_PER_S), refilled up to NETCFG_ICMP_UNREACH_BURST.
+    uint64_t m_unreachCredit = ~(uint64_t)0;  // full on first use
+    uint64_t m_unreachAt = 0;
 };

@@ -44,11 +44,14 @@ struct NetStats {
     uint32_t icmp_rx;
     uint32_t icmp_bad;             // too short or checksum wrong
     uint32_t icmp_echo_replied;
+    uint32_t icmp_unreach_tx;          // port unreachables sent (datagrams to closed UDP ports)
+    uint32_t icmp_unreach_ratelimited; // port unreachables not sent: over the rate limit
     // UDP
     uint32_t udp_rx;               // datagrams received (before checks)
     uint32_t udp_bad_header;       // too short, or UDP length larger than the IP payload
     uint32_t udp_bad_checksum;
-    uint32_t udp_no_port;          // no socket bound to the destination port
+    uint32_t udp_no_port;          // no socket bound to the destination port (answered with
+                                   // ICMP port unreachable when allowed, see icmp_unreach_*)
     uint32_t udp_queue_full;       // socket queue (or receive memory) full: dropped
     uint32_t udp_tx;
     // TCP

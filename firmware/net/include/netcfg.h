@@ -93,6 +93,20 @@
 // TTL of every IP packet sent (UDP_TTL, ICMP_TTL: 255).
 #define NETCFG_TTL 255
 
+// ICMP port unreachable (RFC 1122 3.2.2.1) answers datagrams to closed UDP ports, at most
+// NETCFG_ICMP_UNREACH_PER_S per second on average with bursts of NETCFG_ICMP_UNREACH_BURST
+// (a token bucket in board time), so a port scan or a flood cannot make the board flood
+// the wire; the others are counted (icmp_unreach_ratelimited) and dropped.
+#ifndef NETCFG_ICMP_UNREACH_PER_S
+#define NETCFG_ICMP_UNREACH_PER_S 10
+#endif
+#ifndef NETCFG_ICMP_UNREACH_BURST
+#define NETCFG_ICMP_UNREACH_BURST 10
+#endif
+#if NETCFG_ICMP_UNREACH_PER_S < 1 || NETCFG_ICMP_UNREACH_BURST < 1
+#error "NETCFG_ICMP_UNREACH_PER_S and NETCFG_ICMP_UNREACH_BURST must be at least 1"
+#endif
+
 // IGMPv2 (igmp.h): multicast groups an interface can be a member of, 224.0.0.1 included
 // (MEMP_NUM_IGMP_GROUP 8); one more join fails (UDPSOCKET_IF).  The repeat of the join
 // report comes after a random delay of at most NETCFG_IGMP_JOIN_DELAY_MS.

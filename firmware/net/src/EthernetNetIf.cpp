@@ -480,6 +480,48 @@ void EthernetNetIf::icmpInput(const uint8_t* ip, int ihl, int total) {
     if (err == NETOUT_OK) S.icmp_echo_replied++;
 }
 
+// --- ICMP errors -----------------------------------------------------------------------------
+
+// ICMP destination unreachable, port unreachable (type 3, code 3; RFC 792, RFC 1122
+// 3.2.2.1) for the datagram at ip, quoting its IP header and the first 8 bytes of its data.
+// Never (RFC 1122 3.2.2) for a datagram to an IP broadcast or multicast address or sent as
+// a link-layer broadcast/multicast, nor one whose source is not a single host (0.0.0.0,
+// broadcast, multicast, class E, our subnet's broadcast address).  Only UDP calls this, so
+// no ICMP error is ever answered with one; fragments come here only reassembled (the first
+// fragment's header).  Rate-limited by a token bucket (netcfg.h).
+void EthernetNetIf::portUnreachable(const uint8_t* ip, int ihl, int total) {
+    uint32_t src = rd32(ip + 12);
+    uint32_t dst = rd32(ip + 16);
+    uint32_t me = m_ip.toU32();
+    uint32_t mask = m_netmask.toU32();
+    if (me == 0 || dst != me || (m_rx[0] & 1)) return;  // not unicast to us
+    if (src == 0 || (src >> 28) >= 0xE) return;
+    if (mask != 0xFFFFFFFFu && (src & mask) == (me & mask) && (src | mask) == 0xFFFFFFFFu) return;
+    // Token bucket, in microseconds of credit.
+    const uint64_t cost = 1000000u / NETCFG_ICMP_UNREACH_PER_S;
+    const uint64_t cap = cost * NETCFG_ICMP_UNREACH_BURST;
+    uint64_t now = board::micros();
+    if (m_unreachCredit > cap) m_unreachCredit = cap;
+    if (now > m_unreachAt) {
+        uint64_t dt = now - m_unreachAt;
+        m_unreachCredit = dt >= cap - m_unreachCredit ? cap : m_unreachCredit + dt;
+    }
+    m_unreachAt = now;
+    if (m_unreachCredit < cost) {
+        S.icmp_unreach_ratelimited++;
+        return;
+    }
+    m_unreachCredit -= cost;
+    int quote = total - ihl < 8 ? total - ihl : 8;
+    uint8_t h[8] = {3, 3, 0, 0, 0, 0, 0, 0};  // type, code, checksum, unused
+    uint32_t sum = inet_sum(0, h, sizeof h);
+    sum = inet_sum(sum, ip, (size_t)(ihl + quote));
+    wr16(h + 2, inet_fold(sum));
+    if (ipOutputOpt(IpAddr::fromU32(src), NET_PROTO_ICMP, NETCFG_TTL, NULL, 0, h, (int)sizeof h, ip,
+                    ihl + quote) == NETOUT_OK)
+        S.icmp_unreach_tx++;
+}
+
 // --- UDP -----------------------------------------------------------------------------------
 
 void EthernetNetIf::udpInput(const uint8_t* ip, int ihl, int total) {
@@ -512,8 +554,8 @@ void EthernetNetIf::udpInput(const uint8_t* ip, int ihl, int total) {
         return;
     NetUdpSocket* s = NetUdpSocket::findByPort(rd16(u + 2));
     if (!s) {
-        // (lwIP would answer a unicast datagram with ICMP port unreachable; not yet here.)
         S.udp_no_port++;
+        portUnreachable(ip, ihl, total);
         return;
     }
     if (!s->input(IpAddr::fromU32(src), rd16(u), u + UDP_HDR, ulen - UDP_HDR)) S.udp_queue_full++;

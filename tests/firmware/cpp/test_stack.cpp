@@ -678,3 +678,113 @@ TEST(next_timer_none_when_idle) {
     delete e;
     CHECK_EQ(Net::nextTimerUs(), 0u);
 }
+
+// --- ICMP port unreachable (RFC 1122 3.2.2.1, RFC 792) -----------------------------------------
+
+// A datagram to a UDP port nobody listens on is answered with ICMP destination unreachable,
+// port unreachable (type 3, code 3) quoting its IP header and first 8 bytes.
+TEST(udp_closed_port_port_unreachable) {
+    EthernetNetIf* e = up_static();
+    learn_peer();
+    Bytes ipd = ipv4(PEER_IP, MY_IP, 17, udp(PEER_IP, MY_IP, 1234, 5999, bytes("nobody home")));
+    host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800, ipd));
+    Net::poll();
+    CHECK_EQ((int)host_board::tx_count(), 1);
+    Parsed p = parse(host_board::tx_pop());
+    CHECK(p.ok);
+    CHECK_EQ(p.ip_proto, 1);
+    CHECK_EQ(p.ip_src, MY_IP);
+    CHECK_EQ(p.ip_dst, PEER_IP);
+    CHECK_EQ(p.dst_mac, mac(PEER_MAC));
+    CHECK_EQ(p.icmp_type, 3);
+    CHECK_EQ(p.icmp_code, 3);
+    // 4 unused bytes, then the IP header (20) and the first 8 bytes (the UDP header).
+    Bytes want(4, 0);
+    want.insert(want.end(), ipd.begin(), ipd.begin() + 28);
+    CHECK_EQ(p.payload, want);
+    CHECK_EQ(st().udp_no_port, 1u);
+    CHECK_EQ(st().icmp_unreach_tx, 1u);
+    // With IP options the whole header is quoted.
+    IpOpt o;
+    o.options = {0x01, 0x01, 0x01, 0x00};
+    Bytes ipo = ipv4(PEER_IP, MY_IP, 17, udp(PEER_IP, MY_IP, 1234, 6000, bytes("x")), o);
+    host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800, ipo));
+    Net::poll();
+    CHECK_EQ((int)host_board::tx_count(), 1);
+    p = parse(host_board::tx_pop());
+    want.assign(4, 0);
+    want.insert(want.end(), ipo.begin(), ipo.begin() + 32);
+    CHECK_EQ(p.payload, want);
+    // A bound port is not answered with ICMP, and TCP to a closed port still gets a RST.
+    UDPSocket s;
+    CHECK_EQ(s.bind(Host(IpAddr(), 5999, NULL)), UDPSOCKET_OK);
+    host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800, ipd));
+    Net::poll();
+    CHECK_EQ((int)host_board::tx_count(), 0);
+    s.close();
+    Net::poll();
+    delete e;
+}
+
+// Never for broadcast/multicast destinations, nor for a source that is broadcast, multicast,
+// zero or a subnet broadcast.
+TEST(udp_port_unreachable_not_for_broadcast_multicast_or_bogus_sources) {
+    EthernetNetIf* e = up_static();
+    learn_peer();
+    const uint32_t dsts[] = {0xFFFFFFFFu, ip4(192, 0, 2, 255), ip4(224, 0, 0, 1)};
+    for (uint32_t d : dsts) {
+        host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800,
+                               ipv4(PEER_IP, d, 17, udp(PEER_IP, d, 1234, 5999, bytes("bcast")))));
+    }
+    const uint32_t srcs[] = {0u, ip4(192, 0, 2, 255)};
+    for (uint32_t s : srcs) {
+        host_board::inject(eth(MY_MAC, PEER_MAC, 0x0800,
+                               ipv4(s, MY_IP, 17, udp(s, MY_IP, 1234, 5999, bytes("bogus")))));
+    }
+    for (int i = 0; i < 3; i++) Net::poll();
+    for (auto& f : host_board::tx_take_all()) {
+        Parsed p = parse(f);
+        CHECK(!(p.ok && p.ip_proto == 1));
+    }
+    CHECK_EQ(st().udp_no_port, 5u);
+    CHECK_EQ(st().icmp_unreach_tx, 0u);
+    CHECK_EQ(st().icmp_unreach_ratelimited, 0u);
+    delete e;
+}
+
+// Rate limit: a burst is answered up to the bucket size, then at the refill rate.
+TEST(udp_port_unreachable_rate_limited) {
+    EthernetNetIf* e = up_static();
+    learn_peer();
+    auto icmps = [] {
+        int n = 0;
+        for (auto& f : host_board::tx_take_all()) {
+            Parsed p = parse(f);
+            if (p.ok && p.ip_proto == 1 && p.icmp_type == 3) n++;
+        }
+        return n;
+    };
+    auto burst = [](int n) {
+        for (int i = 0; i < n; i++) {
+            host_board::inject(udp_frame(PEER_IP, 1234, (uint16_t)(20000 + i), bytes("scan")));
+            if (i % 4 == 3) Net::poll();
+        }
+        for (int i = 0; i < 10; i++) Net::poll();
+    };
+    burst(100);
+    CHECK_EQ(icmps(), NETCFG_ICMP_UNREACH_BURST);
+    // One second later the bucket holds NETCFG_ICMP_UNREACH_PER_S tokens again.
+    host_board::advance_ms(1000);
+    burst(100);
+    int per_s = NETCFG_ICMP_UNREACH_PER_S < NETCFG_ICMP_UNREACH_BURST ? NETCFG_ICMP_UNREACH_PER_S
+                                                                      : NETCFG_ICMP_UNREACH_BURST;
+    CHECK_EQ(icmps(), per_s);
+    // Long idle: never more than the bucket.
+    host_board::advance_ms(3600000);
+    burst(100);
+    CHECK_EQ(icmps(), NETCFG_ICMP_UNREACH_BURST);
+    CHECK_EQ(st().udp_no_port, 300u);
+    CHECK_EQ(st().icmp_unreach_tx, (uint32_t)(2 * NETCFG_ICMP_UNREACH_BURST + per_s));
+    CHECK_EQ(st().icmp_unreach_ratelimited, 300u - st().icmp_unreach_tx);
+    delete e;
+}
