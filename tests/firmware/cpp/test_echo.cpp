@@ -30,14 +30,12 @@ struct Received {
     bool fin = false;
     uint32_t finOff = 0;
     bool rst = false;
-    uint32_t contiguous() const {
-        uint32_t n = 0;
-        while (bytes.count(n)) n++;
-        return n;
-    }
+    uint32_t contig = 0;  // bytes [0, contig) all received
+    uint32_t contiguous() const { return contig; }
     void take(const Seg& s) {
         uint32_t off = s.seq - base;
         for (size_t i = 0; i < s.data.size(); i++) bytes[off + (uint32_t)i] = s.data[i];
+        while (bytes.count(contig)) contig++;
         if (s.flags & F) {
             fin = true;
             finOff = off + (uint32_t)s.data.size();
