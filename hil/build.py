@@ -4,8 +4,12 @@
   into the build folder (rewritten only when its text changes).
 * Sources are compiled one object each, in parallel, with dependency files: only what
   changed (a source, a header it includes, or the flags) is rebuilt.
-* The link gives ``IMAGE.elf``; ``IMAGE.bin`` holds the flash contents with the LPC17xx
-  "valid user code" checksum in vector word 7, so the file boots a real mbed.
+* The link gives ``IMAGE.elf``; ``IMAGE.bin`` holds the flash contents with the boot ROM's
+  checksum written as the board's ``board.json`` says (the LPC1768's "valid user code"
+  word), so the file boots a real board.
+* Every fact about the board (target flags, linker script, entry, checksum rule, memory
+  regions for the size report) comes from ``firmware/boards/<board>/board.json``
+  (:mod:`hil.board_spec`).
 * Build paths never enter the image (``-ffile-prefix-map``): the same sources give
   byte-identical images on any machine.
 
@@ -26,11 +30,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import board_spec
+from .board_spec import BoardSpec, BoardSpecError, Region
+from .paths import FIRMWARE, ROOT, default_build_dir
 from .protocol import codegen
 
-REPO = Path(__file__).resolve().parent.parent
-FIRMWARE = REPO / "firmware"
-DEFAULT_BUILD_DIR = REPO / "build"
+#: Older name for the folder that holds firmware/, fixtures/ and suites/ (:mod:`hil.paths`).
+REPO = ROOT
 #: Build profiles (netcfg.h): "default" = the original's limits (netservices.md 6.4);
 #: "large" = big windows for throughput (few connections fit the RAM);
 #: "server" = the default's per-connection buffers with room for 10 connections.
@@ -90,22 +96,20 @@ class ImageResult:
 
 @dataclass
 class Build:
-    board: str = "lpc1768"
+    board: str = board_spec.DEFAULT_BOARD
     profile: str = "default"
     toolchain: str = "zig"
-    build_dir: Path = DEFAULT_BUILD_DIR
+    build_dir: Path = field(default_factory=default_build_dir)
     jobs: int = max(1, os.cpu_count() or 1)
     verbose: bool = False
     log: callable = field(default=lambda msg: print(msg, file=sys.stderr))
 
     def __post_init__(self):
-        self.board_dir = FIRMWARE / "boards" / self.board
-        cfg = self.board_dir / "board.json"
-        if not cfg.is_file():
-            known = sorted(p.name for p in (FIRMWARE / "boards").iterdir()
-                           if (p / "board.json").is_file())
-            raise BuildError(f"unknown board {self.board!r} (known: {', '.join(known)})")
-        self.board_cfg = json.loads(cfg.read_text())
+        try:
+            self.spec: BoardSpec = board_spec.load(self.board)
+        except BoardSpecError as exc:
+            raise BuildError(str(exc)) from None
+        self.board_dir = self.spec.dir
         if self.profile not in PROFILES:
             raise BuildError(f"unknown profile {self.profile!r} (known: {', '.join(PROFILES)})")
         self.out = Path(self.build_dir) / self.board / self.profile
@@ -135,14 +139,14 @@ class Build:
         files: list[Path] = sorted(self.board_dir.glob("*.c*"))
         for d in dirs + [FIRMWARE / s.format(board=self.board) for s in spec["sources"]]:
             if not d.is_dir():
-                raise BuildError(f"source folder {d.relative_to(REPO)} is missing")
+                raise BuildError(f"source folder {_shown(d)} is missing")
             files += sorted(p for p in d.rglob("*") if p.suffix in (".c", ".cpp"))
         return files
 
     def flags(self, gen: Path) -> list[str]:
-        return (list(self.board_cfg["cflags"]) + COMMON_FLAGS + PROFILES[self.profile] + [
-            f"-ffile-prefix-map={self.out}=build",  # before REPO: the build dir may be inside it
-            f"-ffile-prefix-map={REPO}=.",
+        return (list(self.spec.cflags) + COMMON_FLAGS + PROFILES[self.profile] + [
+            f"-ffile-prefix-map={self.out}=build",  # before ROOT: the build dir may be inside it
+            f"-ffile-prefix-map={ROOT}=.",
             f"-I{FIRMWARE / 'include'}", f"-I{FIRMWARE / 'net' / 'include'}",
             f"-I{self.board_dir}", f"-I{gen}",
             f"-DBOARD_NAME=\"{self.board}\"",
@@ -191,10 +195,10 @@ class Build:
             if self.verbose:
                 self.log(" ".join(cmd))
             else:
-                self.log(f"  CC  {src.relative_to(REPO)}")
-            p = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+                self.log(f"  CC  {_shown(src)}")
+            p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
             if p.returncode != 0:
-                return f"{src.relative_to(REPO)}:\n{p.stderr.strip()}"
+                return f"{_shown(src)}:\n{p.stderr.strip()}"
             if p.stderr.strip() and self.verbose:
                 self.log(p.stderr.strip())
             cmd_file.write_text(cmd_hash)
@@ -208,15 +212,15 @@ class Build:
 
     def link(self, image: str, objs: list[Path], tc: Toolchain, relinked: bool) -> Path:
         elf = self.out / f"{image}.elf"
-        script = self.board_dir / self.board_cfg["linker_script"]
+        script = self.board_dir / self.spec.linker_script
         newest = max([o.stat().st_mtime_ns for o in objs] + [script.stat().st_mtime_ns])
         if not relinked and elf.is_file() and elf.stat().st_mtime_ns >= newest:
             return elf
-        cmd = tc.cxx + list(self.board_cfg["cflags"]) + [
-            "-nostdlib", f"-Wl,--entry={self.board_cfg['entry']}", "-Wl,--gc-sections",
+        cmd = tc.cxx + list(self.spec.cflags) + [
+            "-nostdlib", f"-Wl,--entry={self.spec.entry}", "-Wl,--gc-sections",
             "-Wl,--build-id=none", f"-T{script}", "-o", str(elf)] + [str(o) for o in objs] + tc.link_extra
-        self.log(f"  LD  {elf.relative_to(REPO) if elf.is_relative_to(REPO) else elf}")
-        p = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+        self.log(f"  LD  {_shown(elf)}")
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if p.returncode != 0:
             raise BuildError(f"link of {image} failed:\n{p.stderr.strip()}")
         return elf
@@ -230,20 +234,26 @@ class Build:
         elf = self.link(image, objs, tc, relinked=compiled > 0)
         binf = elf.with_suffix(".bin")
         if old is None or elf.stat().st_mtime_ns != old or not binf.is_file():
-            flash = elf_to_bin(elf)
-            if self.board_cfg.get("checksum") == "lpc17xx-vector7":
-                flash = lpc17xx_checksum(flash)
-                patch_elf_word(elf, 0x1C, flash[0x1C:0x20])  # the ELF boots a board too
+            flash_region = self.spec.flash
+            flash = elf_to_bin(elf, flash_region)
+            if self.spec.checksum:
+                word = self.spec.checksum.word
+                flash = vector_checksum(flash, word)
+                patch_elf_word(elf, flash_region.origin + 4 * word,  # the ELF boots a board too
+                               flash[4 * word:4 * word + 4])
             binf.write_bytes(flash)
-        sizes = size_report(elf)
+        sizes = size_report(elf, self.spec)
         (self.out / f"{image}.size.json").write_text(json.dumps(sizes, indent=2) + "\n")
         return ImageResult(image, elf, binf, sizes, compiled,
                            up_to_date=(compiled == 0 and old == elf.stat().st_mtime_ns))
 
 
-# -- image post-processing --------------------------------------------------------------------
+def _shown(path: Path) -> Path:
+    """A path as the user should read it: relative to the checkout when it is inside it."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
-FLASH_LIMIT = 0x10000000  # everything loaded below this address is flash on the LPC1768
+
+# -- image post-processing --------------------------------------------------------------------
 
 
 def _load_elf(path: Path):
@@ -256,16 +266,17 @@ def _load_elf(path: Path):
         raise BuildError(f"{path}: not a readable ELF file ({exc})")
 
 
-def elf_to_bin(path: Path) -> bytes:
-    """Flash contents: every PT_LOAD segment placed by its physical (load) address."""
+def elf_to_bin(path: Path, flash: Region) -> bytes:
+    """Flash contents from the start of ``flash``: every PT_LOAD segment loaded into it,
+    placed by its physical (load) address."""
     elf, fh = _load_elf(path)
     with fh:
         chunks = []
         for seg in elf.iter_segments():
             if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
                 continue
-            if seg["p_paddr"] < FLASH_LIMIT:
-                chunks.append((seg["p_paddr"], seg.data()))
+            if flash.holds(seg["p_paddr"]):
+                chunks.append((seg["p_paddr"] - flash.origin, seg.data()))
     if not chunks:
         raise BuildError(f"{path}: no loadable flash segments")
     end = max(a + len(d) for a, d in chunks)
@@ -294,45 +305,58 @@ def patch_elf_word(path: Path, addr: int, data: bytes) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def lpc17xx_checksum(flash: bytes) -> bytes:
-    """Write vector word 7 so that words 0..7 sum to zero (the boot ROM's valid-code test)."""
-    if len(flash) < 32:
+def vector_checksum(flash: bytes, word: int) -> bytes:
+    """Write vector word ``word`` so that words 0..``word`` sum to zero (the rule
+    ``vector-sum-zero``: the LPC17xx boot ROM's valid user code test with ``word`` 7)."""
+    end = 4 * (word + 1)
+    if len(flash) < end:
         raise BuildError("image too small to hold a vector table")
-    words = list(struct.unpack_from("<7I", flash))
+    words = struct.unpack_from(f"<{word}I", flash)
     check = (-sum(words)) & 0xFFFFFFFF
-    return flash[:28] + struct.pack("<I", check) + flash[32:]
+    return flash[:end - 4] + struct.pack("<I", check) + flash[end:]
 
 
-def size_report(path: Path) -> dict:
+def size_report(path: Path, spec: BoardSpec) -> dict:
+    """Bytes used per memory region of the board (statically: the heap takes the rest).
+    Initialised data counts in its RAM region and, as its load image, in flash."""
     elf, fh = _load_elf(path)
-    text = data = bss = ethram = heap = stack = 0
+    used = {r.name: 0 for r in spec.memory}
+    text = data = bss = stack = 0
+    stack_region = None
+    flash = spec.flash
     with fh:
         for sec in elf.iter_sections():
             flags, addr, size = sec["sh_flags"], sec["sh_addr"], sec["sh_size"]
-            if not flags & 0x2 or size == 0:  # SHF_ALLOC
+            region = spec.region_of(addr)
+            if not flags & 0x2 or size == 0 or region is None:  # SHF_ALLOC
                 continue
+            used[region.name] += size
             if sec.name == ".stack":
                 stack += size
+                stack_region = region.name
             elif sec["sh_type"] == "SHT_NOBITS":
-                if 0x2007C000 <= addr < 0x20084000:
-                    ethram += size
-                else:
-                    bss += size
-            elif addr < FLASH_LIMIT:
+                bss += size
+            elif region is flash:
                 text += size
             else:
                 data += size
-    return {"flash_bytes": text + data, "flash_total": 512 * 1024,
-            "ram_bytes": data + bss + stack, "ram_total": 32 * 1024, "stack": stack,
-            "ahb_sram_bytes": ethram, "ahb_sram_total": 32 * 1024,
-            "text": text, "data": data, "bss": bss}
+                used[flash.name] += size
+    return {"regions": {r.name: {"label": r.label, "kind": r.kind, "used": used[r.name],
+                                 "total": r.size,
+                                 **({"stack": stack} if r.name == stack_region else {})}
+                        for r in spec.memory},
+            "text": text, "data": data, "bss": bss, "stack": stack}
 
 
 def format_sizes(name: str, s: dict) -> str:
     def pct(a, b):
         return f"{a:>7} / {b:>6} B ({100 * a / b:4.1f}%)"
-    return (f"{name}:\n"
-            f"  flash     {pct(s['flash_bytes'], s['flash_total'])}\n"
-            f"  RAM       {pct(s['ram_bytes'], s['ram_total'])}  (static, with a "
-            f"{s.get('stack', 0)} B main stack; heap uses the rest)\n"
-            f"  AHB SRAM  {pct(s['ahb_sram_bytes'], s['ahb_sram_total'])}  (static; heap uses the rest)")
+    lines = [f"{name}:"]
+    for r in s["regions"].values():
+        line = f"  {r['label']:<9} {pct(r['used'], r['total'])}"
+        if "stack" in r:
+            line += f"  (static, with a {r['stack']} B main stack; heap uses the rest)"
+        elif r["kind"] == "ram":
+            line += "  (static; heap uses the rest)"
+        lines.append(line)
+    return "\n".join(lines)

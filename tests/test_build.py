@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hil.build import REPO, Build, BuildError, lpc17xx_checksum
+from hil import board_spec
+from hil.build import Build, BuildError, vector_checksum
+from hil.paths import FIRMWARE, ROOT
 from hil.protocol import codegen
 
 
@@ -32,12 +34,12 @@ def test_bin_carries_valid_user_code_checksum(built):
 def test_elf_carries_the_same_checksum(built):
     from hil.build import elf_to_bin
     _, r = built
-    assert elf_to_bin(r.elf)[:32] == r.bin.read_bytes()[:32]
+    assert elf_to_bin(r.elf, board_spec.load("lpc1768").flash)[:32] == r.bin.read_bytes()[:32]
 
 
 def test_checksum_function():
     flash = struct.pack("<8I", 0x10008000, 0x101, 0x201, 0x301, 0x401, 0x501, 0x601, 0xDEAD)
-    words = struct.unpack_from("<8I", lpc17xx_checksum(flash))
+    words = struct.unpack_from("<8I", vector_checksum(flash, 7))
     assert sum(words) & 0xFFFFFFFF == 0
 
 
@@ -50,7 +52,7 @@ def test_second_build_compiles_nothing_and_touch_rebuilds_one(built):
     b, first = built
     again = b.build("agent")
     assert again.compiled == 0 and again.up_to_date
-    src = REPO / "firmware" / "agent" / "framing.cpp"
+    src = FIRMWARE / "agent" / "framing.cpp"
     st = src.stat()
     os.utime(src, ns=(st.st_atime_ns, time.time_ns() + 10_000_000_000))  # newer than any object
     try:
@@ -70,9 +72,12 @@ def test_images_are_reproducible_across_build_folders(built, tmp_path):
 
 def test_size_report_is_within_the_part(built):
     _, r = built
-    s = r.sizes
-    assert 0 < s["flash_bytes"] <= s["flash_total"]
-    assert 0 < s["ram_bytes"] <= s["ram_total"]
+    regions = r.sizes["regions"]
+    assert list(regions) == ["flash", "ram", "ahb_sram"]   # as board.json lists them
+    for name in ("flash", "ram"):
+        assert 0 < regions[name]["used"] <= regions[name]["total"]
+    assert regions["flash"]["total"] == 512 * 1024
+    assert regions["ram"]["stack"] > 0
 
 
 def test_unknown_image_and_board_are_clear_errors(tmp_path):
@@ -84,6 +89,6 @@ def test_unknown_image_and_board_are_clear_errors(tmp_path):
 
 def test_cli_reports_a_compile_error_in_one_message(tmp_path):
     p = subprocess.run([sys.executable, "-m", "hil.cli", "build", "nope"], capture_output=True,
-                       text=True, cwd=REPO)
+                       text=True, cwd=ROOT)
     assert p.returncode == 2
     assert p.stderr.startswith("hil: error: unknown image") and "Traceback" not in p.stderr
