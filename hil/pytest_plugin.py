@@ -3,6 +3,7 @@
 Options (group ``hil``):
   --hil-bench FILE     bench file (default fixtures/benches/emulated.yaml, or $HIL_BENCH)
   --hil-workdir DIR    keep consoles, pcaps and emulator logs here (default: a temp dir)
+  --hil-robot-path P   collect .robot files under P (repeatable; ini: hil_robot_paths)
 
 Fixtures:
   hil_bench     session: the started :class:`hil.bench.Bench`
@@ -10,8 +11,10 @@ Fixtures:
   udp_socket    factory: ``udp_socket()`` -> a board UDPSocket deleted after the test
   host_udp      factory: ``host_udp(port=0)`` -> a host UDP socket on the bench network
 
-Robot suites run under pytest too: a ``.robot`` file given to pytest (or found under a
-collected folder, e.g. ``suites/``) becomes one pytest item per Robot test case.  The file
+Robot suites run under pytest too: a ``.robot`` file named on the command line, or found
+under the folders configured for the plugin (``--hil-robot-path PATH``, the ini option
+``hil_robot_paths``, default the project's ``suites/``), becomes one pytest item per Robot
+test case; other ``.robot`` files are left alone.  The file
 runs once, in-process, through Robot Framework itself; each item reports its test's status
 and message.  These items are marked ``hil`` and ``robot``.
 
@@ -27,8 +30,11 @@ from pathlib import Path
 import pytest
 
 from .bench import Bench, BenchConfig
+from .build import REPO
 
 _BENCH_KEY = pytest.StashKey[Bench]()
+
+_DEFAULT_ROBOT_PATH = REPO / "suites"
 
 
 def pytest_addoption(parser):
@@ -37,6 +43,12 @@ def pytest_addoption(parser):
                     help="bench file (default: fixtures/benches/emulated.yaml)")
     group.addoption("--hil-workdir", default=os.environ.get("HIL_WORKDIR"),
                     help="folder for consoles, pcaps and emulator logs")
+    group.addoption("--hil-robot-path", action="append", default=[], metavar="PATH",
+                    help="collect the .robot files under PATH (repeatable; default: the "
+                         "hil_robot_paths ini option, else the project's suites/)")
+    parser.addini("hil_robot_paths", type="paths",
+                  help="folders whose .robot files become pytest items (default: the "
+                       "project's suites/)")
 
 
 def pytest_configure(config):
@@ -47,9 +59,24 @@ def pytest_configure(config):
 # -- Robot suites as pytest items -----------------------------------------------------------
 
 def pytest_collect_file(parent, file_path):
-    if file_path.suffix == ".robot":
+    # Only the configured folders, or a file named on the command line: another project's
+    # .robot files in the same environment are not ours to run.
+    if file_path.suffix == ".robot" and _is_robot_path(parent.config, file_path):
         return RobotFile.from_parent(parent, path=file_path)
     return None
+
+
+def _robot_paths(config) -> list[Path]:
+    given = config.getoption("--hil-robot-path")
+    if given:
+        return [(config.invocation_params.dir / p).resolve() for p in given]
+    return [Path(p).resolve() for p in config.getini("hil_robot_paths")] or [_DEFAULT_ROBOT_PATH.resolve()]
+
+
+def _is_robot_path(config, file_path: Path) -> bool:
+    path = file_path.resolve()
+    named = {(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args}
+    return path in named or any(path.is_relative_to(p) for p in _robot_paths(config))
 
 
 class RobotFile(pytest.File):

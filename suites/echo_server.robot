@@ -4,6 +4,7 @@ Documentation     The seed's EchoServer image (netservices.md 7.2, RFC 862) serv
 ...               per connection, 5 s idle timeout.
 Library           hil.robot.NetBench
 Library           Collections
+Resource          resources/echo_server.resource
 Test Tags         echo_server    example
 
 *** Test Cases ***
@@ -103,7 +104,7 @@ Eight And Then Ten Clients Connecting At Once Are All Served
             FOR    ${c}    IN    @{conns}
                 Close Host Connection    ${c}
             END
-            Wait For Line On Uart    Handlers: 0    timeout=10    name=echo
+            Wait For Line On Uart    Handlers: 0    timeout=10 s    name=echo
         END
     END
 

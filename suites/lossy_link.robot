@@ -65,6 +65,7 @@ DNS Retries Are Seen On The Wire When Answers Are Lost
     ...    of board time.
     Start DNS Server
     Add DNS Record    lossy.test    192.0.2.79
+    Ping Board    count=1    # the board knows the server's MAC before answers stop arriving
     Impair Board Link    loss=100%    direction=to_board
     ${req}=    Open DNS Request On Board
     Resolve On Board    ${req}    lossy.test

@@ -31,7 +31,7 @@ Data Round Trip Through A Host Echo Server
     Should Be Equal As Integers    ${n}    9
     Wait For TCP Event    ${sock}    TCPSOCKET_WRITEABLE
     Wait For TCP Event    ${sock}    TCPSOCKET_READABLE
-    ${r}=    Recv TCP On Board    ${sock}
+    ${r}=    Receive From TCP Socket    ${sock}
     Should Be Equal    ${r}[1]    ${{b"hello tcp"}}
 
 WRITEABLE Each Time The Peer Acknowledges Data
@@ -104,7 +104,7 @@ READABLE Only When Data Lands In An Empty Buffer
     Wait For TCP Event    ${s}    TCPSOCKET_READABLE
     Send From Host    ${conn}    second
     No TCP Event Should Arrive    ${s}    event=TCPSOCKET_READABLE
-    ${r}=    Recv TCP On Board    ${s}
+    ${r}=    Receive From TCP Socket    ${s}
     Should Be Equal    ${r}[1]    ${{b"firstsecond"}}
     Send From Host    ${conn}    third
     Wait For TCP Event    ${s}    TCPSOCKET_READABLE
@@ -116,7 +116,7 @@ Recv With Nothing Buffered Returns Zero
     Enable Auto Accept    ${l}
     ${conn}=    Connect To Board From Host    ${PORT}
     ${s}=    Wait For Accepted Connection    ${l}
-    ${r}=    Recv TCP On Board    ${s}
+    ${r}=    Receive From TCP Socket    ${s}
     Should Be Equal As Integers    ${r}[0]    0
 
 Peer FIN Gives DISCONNECTED And Leaves The Socket Half Open
@@ -129,7 +129,7 @@ Peer FIN Gives DISCONNECTED And Leaves The Socket Half Open
     Send From Host    ${conn}    last words
     Half Close Host Connection    ${conn}
     Wait For TCP Event    ${s}    TCPSOCKET_DISCONNECTED
-    ${r}=    Recv TCP On Board    ${s}
+    ${r}=    Receive From TCP Socket    ${s}
     Should Be Equal    ${r}[1]    ${{b"last words"}}
     ${n}=    Send TCP From Board    ${s}    still talking
     Should Be Equal As Integers    ${n}    13
@@ -160,7 +160,7 @@ Peer Reset Gives CONRST And Drops Unread Data
     Wait For TCP Event    ${s}    TCPSOCKET_READABLE
     Close Host Connection    ${conn}    reset=${True}
     Wait For TCP Event    ${s}    TCPSOCKET_CONRST
-    ${r}=    Recv TCP On Board    ${s}
+    ${r}=    Receive From TCP Socket    ${s}
     Result Should Be    ${r}[0]    TCPSOCKET_MEM
     ${n}=    Send TCP From Board    ${s}    too late
     Result Should Be    ${n}    TCPSOCKET_MEM

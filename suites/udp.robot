@@ -127,7 +127,7 @@ Fragmented Datagram From The Host Is Reassembled
 Recvfrom With Nothing Queued Returns Zero
     ${sock}=    Open UDP Socket On Board
     Bind UDP Socket    ${sock}    ${PORT}
-    ${rc}=    Recvfrom On Board    ${sock}
+    ${rc}=    Receive From UDP Socket    ${sock}
     Should Be Equal As Integers    ${rc}    0
 
 Function Callback Form Receives READABLE
@@ -143,7 +143,7 @@ Reset On Event Stops Callbacks But Data Still Arrives
     Set UDP Callback    ${sock}    none
     Send UDP From Host    silent    ${PORT}
     No UDP Event Should Arrive    ${sock}    timeout=0.5
-    ${rc}=    Recvfrom On Board    ${sock}
+    ${rc}=    Receive From UDP Socket    ${sock}
     Should Be Equal As Integers    ${rc}    6
 
 One READABLE Per Datagram And Boundaries Kept
@@ -153,11 +153,11 @@ One READABLE Per Datagram And Boundaries Kept
     Send UDP From Host    second!    ${PORT}    from_port=${HOST_PORT}
     Wait For UDP Event    ${sock}
     Wait For UDP Event    ${sock}
-    ${rc}=    Recvfrom On Board    ${sock}
+    ${rc}=    Receive From UDP Socket    ${sock}
     Should Be Equal As Integers    ${rc}    5
-    ${rc}=    Recvfrom On Board    ${sock}
+    ${rc}=    Receive From UDP Socket    ${sock}
     Should Be Equal As Integers    ${rc}    7
-    ${rc}=    Recvfrom On Board    ${sock}
+    ${rc}=    Receive From UDP Socket    ${sock}
     Should Be Equal As Integers    ${rc}    0
 
 Datagram To A Closed Port Is Answered With Port Unreachable

@@ -65,6 +65,16 @@ class NetBench(DynamicCore):
     ROBOT_LISTENER_API_VERSION = 3
 
     def __init__(self, bench: str | None = None, workdir: str | None = None):
+        """``bench``: the bench file (YAML) describing the boards and their network; default
+        the ``HIL_BENCH`` environment variable, else ``fixtures/benches/emulated.yaml``.
+
+        ``workdir``: the folder for the boards' evidence (console logs, emulator logs,
+        pcaps); default the ``HIL_WORKDIR`` environment variable (``hil run`` sets it to
+        ``<output dir>/bench``), else a new folder under /tmp, removed when every test
+        passed and kept (its path printed) when one failed.
+
+        | Library    hil.robot.NetBench    bench=fixtures/benches/emulated.yaml
+        """
         self.ROBOT_LIBRARY_LISTENER = self
         self._bench_file = bench or os.environ.get("HIL_BENCH")
         self._workdir = workdir or os.environ.get("HIL_WORKDIR")

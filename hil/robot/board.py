@@ -6,6 +6,7 @@ from robot.api.deco import keyword
 from ..agent.client import AgentError
 from ..console import ConsoleTimeout
 from ..protocol import definition
+from .timeouts import Timeout, secs
 
 # The contract's enums, each a name -> value table; a name belongs to exactly one of them.
 _ENUMS = (definition.UDPSOCKET_ERRORS, definition.UDPSOCKET_EVENTS, definition.ETHERNET_ERRORS,
@@ -81,12 +82,12 @@ class BoardKeywords:
         return b.ip
 
     @keyword
-    def wait_for_line_on_uart(self, pattern: str, timeout: float = 5.0, regex: bool = False,
+    def wait_for_line_on_uart(self, pattern: str, timeout: Timeout = 5.0, regex: bool = False,
                               name: str | None = None):
         """Wait until the board prints a line containing ``pattern`` (a regular expression
         when ``regex=True``).  Each printed line satisfies one wait only (as in Renode)."""
         try:
-            return self.board(name).console.wait_for_line(pattern, float(timeout), regex)
+            return self.board(name).console.wait_for_line(pattern, secs(timeout), regex)
         except ConsoleTimeout as exc:
             raise AssertionError(str(exc)) from None
 

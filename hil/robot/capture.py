@@ -4,6 +4,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..capture import Capture
+from .timeouts import Timeout, secs
 
 IGMP_TYPES = {"report": 0x16, "leave": 0x17, "query": 0x11, "v1report": 0x12}
 
@@ -34,7 +35,7 @@ class CaptureKeywords:
         return self.capture
 
     @keyword("Wait For IGMP")
-    def wait_for_igmp(self, kind: str, group: str, timeout: float = 3.0, source: str | None = None):
+    def wait_for_igmp(self, kind: str, group: str, timeout: Timeout = 3.0, source: str | None = None):
         """Wait for an IGMP ``report`` / ``leave`` / ``query`` about ``group`` on the wire.
 
         Checks what RFC 2236 asks of a host's messages: IP TTL 1 and the Router Alert
@@ -46,9 +47,9 @@ class CaptureKeywords:
             g, ip = f.igmp(), f.ipv4()
             return g and g[0] == want and g[1] == group and (kind == "query" or ip[0] == ip_src)
 
-        f = self._cap().wait_for(match, float(timeout))
+        f = self._cap().wait_for(match, secs(timeout))
         if f is None:
-            raise AssertionError(f"no IGMP {kind} for {group} from {ip_src} within {timeout} s")
+            raise AssertionError(f"no IGMP {kind} for {group} from {ip_src} within {secs(timeout):g} s")
         typ, grp, dst, ttl, ra = f.igmp()
         if kind != "query" and (ttl != 1 or not ra):
             raise AssertionError(f"IGMP {kind} with TTL {ttl} and router alert {ra}")
@@ -56,7 +57,7 @@ class CaptureKeywords:
         return dst
 
     @keyword("No IGMP Should Be Sent")
-    def no_igmp_should_be_sent(self, kind: str, group: str, timeout: float = 1.0):
+    def no_igmp_should_be_sent(self, kind: str, group: str, timeout: Timeout = 1.0):
         """Fail if the board sends an IGMP ``kind`` for ``group`` within ``timeout``."""
         try:
             self.wait_for_igmp(kind, group, timeout)
@@ -97,7 +98,7 @@ class CaptureKeywords:
 
     @keyword("Wait For UDP On Wire")
     def wait_for_udp_on_wire(self, dst: str, dport: int, src: str | None = None,
-                             timeout: float = 5.0, board_time: bool = False):
+                             timeout: Timeout = 5.0, board_time: bool = False):
         """Wait for a UDP datagram to ``dst:dport`` (from ``src`` if given) on the wire;
         returns its payload.  ``board_time=True`` while the board's own timer runs."""
         def match(f):
@@ -106,15 +107,15 @@ class CaptureKeywords:
 
         if board_time:
             with self.lib.bench.board().skipping_idle_time():
-                f = self._cap().wait_for(match, float(timeout))
+                f = self._cap().wait_for(match, secs(timeout))
         else:
-            f = self._cap().wait_for(match, float(timeout))
+            f = self._cap().wait_for(match, secs(timeout))
         if f is None:
-            raise AssertionError(f"no UDP to {dst}:{dport} from {src or 'anyone'} within {timeout} s")
+            raise AssertionError(f"no UDP to {dst}:{dport} from {src or 'anyone'} within {secs(timeout):g} s")
         return f.udp()[4]
 
     @keyword("Count ICMP From Board")
-    def count_icmp_from_board(self, type: int = 3, code: int = 3, settle: float = 0.5,
+    def count_icmp_from_board(self, type: int = 3, code: int = 3, settle: Timeout = 0.5,
                               name: str | None = None) -> int:
         """The number of ICMP messages of ``type``/``code`` (default 3/3: port unreachable)
         the board has sent since `Start Capture`, counted once the wire has been quiet
@@ -125,7 +126,7 @@ class CaptureKeywords:
         cap = self._cap()
         seen = -1
         while True:
-            time.sleep(float(settle))
+            time.sleep(secs(settle))
             n = len(cap.frames)
             if n == seen:
                 break
@@ -137,9 +138,9 @@ class CaptureKeywords:
         return count
 
     @keyword("Wait For Gratuitous ARP")
-    def wait_for_gratuitous_arp(self, ip: str, timeout: float = 3.0):
+    def wait_for_gratuitous_arp(self, ip: str, timeout: Timeout = 3.0):
         """Wait for an ARP announcing ``ip`` (sender = target = ``ip``)."""
         f = self._cap().wait_for(lambda f: (a := f.arp()) and a[1] == ip and a[2] == ip,
-                                 float(timeout))
+                                 secs(timeout))
         if f is None:
-            raise AssertionError(f"no gratuitous ARP for {ip} within {timeout} s")
+            raise AssertionError(f"no gratuitous ARP for {ip} within {secs(timeout):g} s")

@@ -6,6 +6,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..agent.udp import describe, EthernetErr
+from .timeouts import Timeout, secs
 
 
 class DhcpKeywords:
@@ -84,7 +85,7 @@ class DhcpKeywords:
         self._server().mutate("offer", kinds[kind](), times=int(times))
 
     @keyword("DHCP Server Should Receive")
-    def dhcp_server_should_receive(self, message: str, count: int = 1, timeout: float = 5.0,
+    def dhcp_server_should_receive(self, message: str, count: int = 1, timeout: Timeout = 5.0,
                                    board_time: bool = False, name: str | None = None):
         """Wait until the server received ``count`` messages of type ``message`` (DISCOVER,
         REQUEST, DECLINE, RELEASE ...); returns them.  ``board_time=True`` lets idle board
@@ -93,12 +94,12 @@ class DhcpKeywords:
         board = self.lib.bench.board(name or None)
         if board_time:
             with board.skipping_idle_time():
-                got = s.wait_message(message, "rx", int(count), float(timeout))
+                got = s.wait_message(message, "rx", int(count), secs(timeout))
         else:
-            got = s.wait_message(message, "rx", int(count), float(timeout))
+            got = s.wait_message(message, "rx", int(count), secs(timeout))
         if len(got) < int(count):
             raise AssertionError(f"the DHCP server received {len(got)} {message} within "
-                                 f"{timeout} s, expected {count}")
+                                 f"{secs(timeout):g} s, expected {count}")
         return got
 
     @keyword("DHCP Messages Received")

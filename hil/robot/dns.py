@@ -8,6 +8,7 @@ from robot.api.deco import keyword
 from ..agent.client import AgentTimeout
 from ..agent.dns import DNSReply, DNSRequest
 from ..agent.udp import CallbackMode
+from .timeouts import Timeout, secs
 
 
 class DnsKeywords:
@@ -51,13 +52,13 @@ class DnsKeywords:
         self._server().add_cname(name, target, ttl=int(ttl))
 
     @keyword("Set DNS Behaviour")
-    def set_dns_behaviour(self, name: str, behaviour: str = "answer", delay: float | None = None,
+    def set_dns_behaviour(self, name: str, behaviour: str = "answer", delay: Timeout | None = None,
                           times: int | None = None, follow: bool = False):
         """Script the replies for ``name``: ``answer``, ``nxdomain``, ``servfail``, ``silent``,
         ``truncated``, ``wrong_id``, ``wrong_name`` ...; ``delay`` in seconds; ``times`` = only
         the next N queries; ``follow`` = send the right reply after the wrong one."""
         self._server().set_behaviour(name, behaviour,
-                                     delay=None if delay is None else float(delay),
+                                     delay=None if delay is None else secs(delay),
                                      times=None if times is None else int(times),
                                      follow=bool(follow))
 
@@ -78,11 +79,11 @@ class DnsKeywords:
         return len(self._server().queries(name))
 
     @keyword("Wait For DNS Queries")
-    def wait_for_dns_queries(self, name: str, count: int = 1, timeout: float = 5.0):
+    def wait_for_dns_queries(self, name: str, count: int = 1, timeout: Timeout = 5.0):
         """Wait until the server received ``count`` queries for ``name``; returns them."""
-        qs = self._server().wait_queries(int(count), name, float(timeout))
+        qs = self._server().wait_queries(int(count), name, secs(timeout))
         if len(qs) < int(count):
-            raise AssertionError(f"{len(qs)} queries for {name} within {timeout} s, "
+            raise AssertionError(f"{len(qs)} queries for {name} within {secs(timeout):g} s, "
                                  f"expected {count}")
         return qs
 
@@ -103,7 +104,7 @@ class DnsKeywords:
         return req.resolve(hostname, bool(host_form))
 
     @keyword("Wait For DNS Reply")
-    def wait_for_dns_reply(self, req: DNSRequest, timeout: float = 10.0, board_time: bool = False,
+    def wait_for_dns_reply(self, req: DNSRequest, timeout: Timeout = 10.0, board_time: bool = False,
                            name: str | None = None) -> str:
         """Wait for the reply callback; returns its ``DNSReply`` name (``DNS_FOUND`` ...).
 
@@ -114,11 +115,11 @@ class DnsKeywords:
         try:
             if board_time:
                 with board.skipping_idle_time():
-                    r = req.wait_reply(float(timeout))
+                    r = req.wait_reply(secs(timeout))
             else:
-                r = req.wait_reply(float(timeout))
+                r = req.wait_reply(secs(timeout))
         except AgentTimeout:
-            raise AssertionError(f"no DNS reply callback within {timeout} s") from None
+            raise AssertionError(f"no DNS reply callback within {secs(timeout):g} s") from None
         logger.info(f"{r.name} at board time {r.ts_us} us (getResult {r.ip}, Host {r.host_ip}, "
                     f"{r.mode.name.lower()} callback, {time.monotonic() - t0:.3f} s wall)")
         self._last = r
@@ -130,10 +131,10 @@ class DnsKeywords:
         return self._last
 
     @keyword("No DNS Reply Should Arrive")
-    def no_dns_reply_should_arrive(self, req: DNSRequest, timeout: float = 0.5):
+    def no_dns_reply_should_arrive(self, req: DNSRequest, timeout: Timeout = 0.5):
         """Fail if the request's reply callback runs within ``timeout`` seconds."""
         try:
-            r = req.wait_reply(float(timeout))
+            r = req.wait_reply(secs(timeout))
         except AgentTimeout:
             return
         raise AssertionError(f"unexpected reply callback {r.name}")

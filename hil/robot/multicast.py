@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from robot.api.deco import keyword
 
+from .timeouts import Timeout, secs
+
 
 class MulticastKeywords:
     """Multicast senders and listeners on the bench host."""
@@ -19,7 +21,7 @@ class MulticastKeywords:
 
     @keyword("Multicast Listener Should Receive")
     def multicast_listener_should_receive(self, listener, data=None, count: int = 1,
-                                          timeout: float = 5.0, source: str | None = None):
+                                          timeout: Timeout = 5.0, source: str | None = None):
         """Wait for ``count`` datagrams (equal to ``data`` if given, from ``source`` if
         given); returns the last one's data."""
         want = None if data is None else (data if isinstance(data, bytes) else str(data).encode())
@@ -28,12 +30,12 @@ class MulticastKeywords:
             return (e.direction == "rx" and (want is None or e.data == want)
                     and (source is None or e.peer[0] == source))
 
-        listener.wait_for(lambda log: sum(ok(e) for e in log) >= int(count), float(timeout))
+        listener.wait_for(lambda log: sum(ok(e) for e in log) >= int(count), secs(timeout))
         got = [d for d in listener.datagrams()
                if (want is None or d.data == want) and (source is None or d.source[0] == source)]
         if len(got) < int(count):
             seen = [(d.source, d.data[:32]) for d in listener.datagrams()]
-            raise AssertionError(f"{len(got)} matching datagrams within {timeout} s, expected "
+            raise AssertionError(f"{len(got)} matching datagrams within {secs(timeout):g} s, expected "
                                  f"{count} (seen: {seen})")
         return got[-1].data
 

@@ -4,6 +4,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..net.frames import tcp_frame, udp_frame
+from .timeouts import Timeout, secs
 
 
 class NetworkKeywords:
@@ -23,13 +24,13 @@ class NetworkKeywords:
         return self.lib.bench.host_ip
 
     @keyword
-    def ping_board(self, count: int = 3, timeout: float = 1.0, size: int = 56,
+    def ping_board(self, count: int = 3, timeout: Timeout = 1.0, size: int = 56,
                    name: str | None = None):
         """Send ``count`` ICMP echo requests from the host; fail unless every one is answered.
 
         Returns the round-trip times in milliseconds."""
         board = self.lib.bench.board(name or None)
-        rtts = self.lib.bench.net.ping(board.ip, count=int(count), timeout=float(timeout),
+        rtts = self.lib.bench.net.ping(board.ip, count=int(count), timeout=secs(timeout),
                                        size=int(size))
         lost = sum(1 for r in rtts if r is None)
         if lost:

@@ -7,6 +7,7 @@ from robot.api.deco import keyword
 
 from ..agent.client import AgentTimeout
 from ..agent.service import NetServiceProbe
+from .timeouts import Timeout, secs
 
 
 class ServiceKeywords:
@@ -33,12 +34,12 @@ class ServiceKeywords:
         return svc.delete()
 
     @keyword("NetService Should Be Deleted By The Pool")
-    def netservice_should_be_deleted(self, svc: NetServiceProbe, timeout: float = 2.0):
+    def netservice_should_be_deleted(self, svc: NetServiceProbe, timeout: Timeout = 2.0):
         """Wait for the service's destructor (run by ``Net::poll()``); returns its poll count."""
         try:
-            polls = svc.wait_deleted(float(timeout))
+            polls = svc.wait_deleted(secs(timeout))
         except AgentTimeout:
-            raise AssertionError(f"the service was not deleted within {timeout} s") from None
+            raise AssertionError(f"the service was not deleted within {secs(timeout):g} s") from None
         if svc.status().alive:
             raise AssertionError("the destructor ran but the service is still registered")
         logger.info(f"deleted after {polls} polls")
@@ -53,10 +54,10 @@ class ServiceKeywords:
         return st.polls
 
     @keyword("NetService Should Be Polled Once Per Net Poll")
-    def polled_once_per_net_poll(self, svc: NetServiceProbe, seconds: float = 0.2):
+    def polled_once_per_net_poll(self, svc: NetServiceProbe, seconds: Timeout = 0.2):
         """Compare the service's poll count with ``Net::poll()``'s over ``seconds``."""
         a = svc.status()
-        time.sleep(float(seconds))
+        time.sleep(secs(seconds))
         b = svc.status()
         dp, dn = b.polls - a.polls, b.net_polls - a.net_polls
         logger.info(f"{dp} service polls for {dn} Net::poll() calls")

@@ -12,6 +12,7 @@ from ..agent.client import AgentTimeout
 from ..agent.tcp import (StreamMode, TCPSocket, TCPSocketEvent, TransferError, echo_transfer,
                          source_pattern)
 from ..agent.udp import CallbackMode
+from .timeouts import Timeout, secs
 
 
 class TcpKeywords:
@@ -67,9 +68,9 @@ class TcpKeywords:
         """``TCPSocket::send``; returns bytes accepted (may be fewer, or 0) or an error."""
         return sock.send(data if isinstance(data, bytes) else str(data).encode())
 
-    @keyword("Recv TCP On Board")
-    def recv_tcp_on_board(self, sock: TCPSocket, maxlen: int = 1600):
-        """``TCPSocket::recv``; returns ``[result, data]``."""
+    @keyword("Receive From TCP Socket")
+    def receive_from_tcp_socket(self, sock: TCPSocket, maxlen: int = 1600):
+        """``TCPSocket::recv``, once, without waiting; returns ``[result, data]``."""
         result, data = sock.recv(int(maxlen))
         return [result, data]
 
@@ -84,7 +85,7 @@ class TcpKeywords:
         return sock.set_on_event(CallbackMode[mode.upper()])
 
     @keyword("Wait For TCP Event")
-    def wait_for_tcp_event(self, sock: TCPSocket, event: str, timeout: float = 3.0,
+    def wait_for_tcp_event(self, sock: TCPSocket, event: str, timeout: Timeout = 3.0,
                            board_time: bool = False, name: str | None = None) -> int:
         """Wait for the socket's callback with ``event`` (e.g. ``TCPSOCKET_CONNECTED``);
         returns the board time (µs).  ``board_time=True`` for board-side timeouts (TCP
@@ -93,33 +94,33 @@ class TcpKeywords:
         try:
             if board_time:
                 with self.lib.bench.board(name or None).skipping_idle_time():
-                    ev = sock.wait_event(want, float(timeout))
+                    ev = sock.wait_event(want, secs(timeout))
             else:
-                ev = sock.wait_event(want, float(timeout))
+                ev = sock.wait_event(want, secs(timeout))
         except AgentTimeout:
             seen = ", ".join(e.name for e in sock.events()) or "none"
-            raise AssertionError(f"no {event} within {timeout} s (other events: {seen})") from None
+            raise AssertionError(f"no {event} within {secs(timeout):g} s (other events: {seen})") from None
         logger.info(f"{ev.name} at board time {ev.ts_us} us")
         return ev.ts_us
 
     @keyword("Next TCP Event Should Be")
-    def next_tcp_event_should_be(self, sock: TCPSocket, event: str, timeout: float = 3.0):
+    def next_tcp_event_should_be(self, sock: TCPSocket, event: str, timeout: Timeout = 3.0):
         """The very next callback on the socket must be ``event`` (checks the order)."""
         try:
-            ev = sock.wait_event(None, float(timeout))
+            ev = sock.wait_event(None, secs(timeout))
         except AgentTimeout:
-            raise AssertionError(f"no event within {timeout} s, expected {event}") from None
+            raise AssertionError(f"no event within {secs(timeout):g} s, expected {event}") from None
         if ev.name.split(" ")[0] != event:
             raise AssertionError(f"next event was {ev.name}, expected {event}")
         return ev.ts_us
 
     @keyword("No TCP Event Should Arrive")
-    def no_tcp_event_should_arrive(self, sock: TCPSocket, timeout: float = 0.5,
+    def no_tcp_event_should_arrive(self, sock: TCPSocket, timeout: Timeout = 0.5,
                                    event: str | None = None):
         """Fail if the socket's callback runs (with ``event``, or any) within ``timeout``."""
         want = TCPSocketEvent[event] if event else None
         try:
-            ev = sock.wait_event(want, float(timeout))
+            ev = sock.wait_event(want, secs(timeout))
         except AgentTimeout:
             return
         raise AssertionError(f"unexpected callback {ev.name} at board time {ev.ts_us} us")
@@ -132,12 +133,12 @@ class TcpKeywords:
         return sock.auto_accept(True, StreamMode[stream.upper()])
 
     @keyword("Wait For Accepted Connection")
-    def wait_for_accepted_connection(self, listener: TCPSocket, timeout: float = 3.0):
+    def wait_for_accepted_connection(self, listener: TCPSocket, timeout: Timeout = 3.0):
         """The next connection the listener accepted by itself; returns the new socket."""
         try:
-            a = listener.wait_accepted(float(timeout))
+            a = listener.wait_accepted(secs(timeout))
         except AgentTimeout:
-            raise AssertionError(f"no connection accepted within {timeout} s") from None
+            raise AssertionError(f"no connection accepted within {secs(timeout):g} s") from None
         if a.socket is None:
             raise AssertionError(f"accept() in the callback returned {a.result}")
         logger.info(f"accepted {a.ip}:{a.port} as handle {a.socket.handle}")
@@ -158,14 +159,14 @@ class TcpKeywords:
     # -- host side ---------------------------------------------------------------------------
 
     @keyword("Connect To Board From Host")
-    def connect_to_board_from_host(self, port: int, timeout: float = 5.0, name: str | None = None):
+    def connect_to_board_from_host(self, port: int, timeout: Timeout = 5.0, name: str | None = None):
         """Open a TCP connection from the host's kernel to the board's ``port``; returns the
         host socket (closed when the test ends)."""
         from ..peers.tcp import PeerError, net_connect
 
         board = self.lib.bench.board(name or None)
         try:
-            s = net_connect(self.lib.bench.net, board.ip, int(port), float(timeout))
+            s = net_connect(self.lib.bench.net, board.ip, int(port), secs(timeout))
         except PeerError as exc:
             raise AssertionError(str(exc)) from None
         self.lib.cleanups.append(s.close)
@@ -193,9 +194,9 @@ class TcpKeywords:
         conn.sendall(data if isinstance(data, bytes) else str(data).encode())
 
     @keyword("Receive On Host")
-    def receive_on_host(self, conn: socket.socket, size: int, timeout: float = 5.0) -> bytes:
+    def receive_on_host(self, conn: socket.socket, size: int, timeout: Timeout = 5.0) -> bytes:
         """Receive exactly ``size`` bytes on a host connection (fails on EOF or timeout)."""
-        conn.settimeout(float(timeout))
+        conn.settimeout(secs(timeout))
         buf = bytearray()
         try:
             while len(buf) < int(size):
@@ -204,30 +205,30 @@ class TcpKeywords:
                     raise AssertionError(f"connection closed after {len(buf)} of {size} bytes")
                 buf += chunk
         except socket.timeout:
-            raise AssertionError(f"{len(buf)} of {size} bytes within {timeout} s") from None
+            raise AssertionError(f"{len(buf)} of {size} bytes within {secs(timeout):g} s") from None
         return bytes(buf)
 
     @keyword("Host Should See End Of Stream")
-    def host_should_see_end_of_stream(self, conn: socket.socket, timeout: float = 5.0):
+    def host_should_see_end_of_stream(self, conn: socket.socket, timeout: Timeout = 5.0):
         """The board closed its side: the host reads EOF (after any remaining data)."""
-        conn.settimeout(float(timeout))
+        conn.settimeout(secs(timeout))
         try:
             while conn.recv(65536):
                 pass
         except socket.timeout:
-            raise AssertionError(f"no FIN from the board within {timeout} s") from None
+            raise AssertionError(f"no FIN from the board within {secs(timeout):g} s") from None
 
     @keyword("Host Should See Reset")
-    def host_should_see_reset(self, conn: socket.socket, timeout: float = 5.0):
+    def host_should_see_reset(self, conn: socket.socket, timeout: Timeout = 5.0):
         """The board reset the connection: the host's next read fails with ECONNRESET."""
-        conn.settimeout(float(timeout))
+        conn.settimeout(secs(timeout))
         try:
             while conn.recv(65536):
                 pass
         except ConnectionResetError:
             return
         except socket.timeout:
-            raise AssertionError(f"no RST within {timeout} s") from None
+            raise AssertionError(f"no RST within {secs(timeout):g} s") from None
         raise AssertionError("the board closed gracefully (FIN), expected a reset")
 
     @keyword("Close Host Connection")
@@ -253,12 +254,12 @@ class TcpKeywords:
         return acc
 
     @keyword("Accept Board Connection")
-    def accept_board_connection(self, acceptor, timeout: float = 5.0):
+    def accept_board_connection(self, acceptor, timeout: Timeout = 5.0):
         """The next connection the board made to the acceptor; returns the host socket."""
         from ..peers.tcp import PeerError
 
         try:
-            return acceptor.wait_accept(float(timeout))
+            return acceptor.wait_accept(secs(timeout))
         except PeerError as exc:
             raise AssertionError(str(exc)) from None
 
@@ -276,7 +277,7 @@ class TcpKeywords:
 
     @keyword("Transfer Through Board Echo")
     def transfer_through_board_echo(self, conn: socket.socket, size: int, chunk: int = 16384,
-                                    timeout: float = 120.0, half_close: bool = False) -> float:
+                                    timeout: Timeout = 120.0, half_close: bool = False) -> float:
         """Send ``size`` pseudo-random bytes and read them back on a connection whose board
         side echoes; checks SHA-256 of what came back.  Returns MB/s.
 
@@ -286,7 +287,7 @@ class TcpKeywords:
         import os
 
         try:
-            dt = echo_transfer(conn, os.urandom(int(size)), int(chunk), float(timeout),
+            dt = echo_transfer(conn, os.urandom(int(size)), int(chunk), secs(timeout),
                                half_close=bool(half_close))
         except TransferError as exc:
             raise AssertionError(str(exc)) from None
@@ -296,7 +297,7 @@ class TcpKeywords:
         return rate
 
     @keyword("Echo On All Connections")
-    def echo_on_all_connections(self, conns: list, size: int, timeout: float = 180.0,
+    def echo_on_all_connections(self, conns: list, size: int, timeout: Timeout = 180.0,
                                 half_close: bool = False) -> float:
         """Run `Transfer Through Board Echo` on every connection at once (one thread each);
         fails if any echo differs.  Returns the total MB/s."""
@@ -305,7 +306,7 @@ class TcpKeywords:
         t0 = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(len(conns)) as pool:
             futures = [pool.submit(self.transfer_through_board_echo, c, int(size), 4096,
-                                   float(timeout), bool(half_close)) for c in conns]
+                                   secs(timeout), bool(half_close)) for c in conns]
             errors = []
             for i, f in enumerate(futures):
                 try:
@@ -319,7 +320,7 @@ class TcpKeywords:
         return rate
 
     @keyword("Connect Clients To Board At Once")
-    def connect_clients_to_board_at_once(self, count: int, port: int, timeout: float = 5.0,
+    def connect_clients_to_board_at_once(self, count: int, port: int, timeout: Timeout = 5.0,
                                          name: str | None = None):
         """Start ``count`` host connections to the board's ``port`` in one burst (all SYNs
         within microseconds), as a crowd of clients would.  Returns two lists: the
@@ -329,7 +330,7 @@ class TcpKeywords:
 
         board = self.lib.bench.board(name or None)
         results = connect_at_once(self.lib.bench.net, board.ip, int(port), int(count),
-                                  float(timeout))
+                                  secs(timeout))
         conns = [r for r in results if isinstance(r, socket.socket)]
         failed = [str(r) for r in results if not isinstance(r, socket.socket)]
         for c in conns:
@@ -338,40 +339,15 @@ class TcpKeywords:
                     + (f"; not connected: {failed}" if failed else ""))
         return conns, failed
 
-    @keyword("Fourth Client Is Not Served")
-    def fourth_client_is_not_served(self, port: int = 7, name: str | None = None):
-        """One more host connection to ``port`` gets no echo: it is refused, never
-        established (no free connection on the board), or established but silent."""
-        board = self.lib.bench.board(name or None)
-        s = self.lib.bench.net.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.settimeout(3)
-        try:
-            try:
-                s.connect((board.ip, int(port)))
-            except (ConnectionRefusedError, socket.timeout, TimeoutError) as exc:
-                logger.info(f"the extra client was not served: {exc!r}")
-                return "refused or not established"
-            s.sendall(b"anyone?")
-            try:
-                data = s.recv(100)
-            except (socket.timeout, ConnectionResetError) as exc:
-                logger.info(f"the extra client got no echo: {exc!r}")
-                return "no echo"
-            if data:
-                raise AssertionError(f"the extra client was served: {data!r}")
-            return "closed"
-        finally:
-            s.close()
-
     @keyword("Source Pattern SHA256")
     def source_pattern_sha256(self, size: int) -> str:
         """SHA-256 (hex) of the bytes stream mode ``source`` sends."""
         return hashlib.sha256(source_pattern(int(size))).hexdigest()
 
     @keyword("Receive All On Host")
-    def receive_all_on_host(self, conn: socket.socket, timeout: float = 60.0) -> list:
+    def receive_all_on_host(self, conn: socket.socket, timeout: Timeout = 60.0) -> list:
         """Read until the board closes; returns ``[byte count, SHA-256 hex]``."""
-        conn.settimeout(float(timeout))
+        conn.settimeout(secs(timeout))
         h, n = hashlib.sha256(), 0
         while True:
             b = conn.recv(65536)

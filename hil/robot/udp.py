@@ -7,6 +7,7 @@ from robot.api.deco import keyword
 
 from ..agent.client import AgentTimeout
 from ..agent.udp import CallbackMode, UDPSocket, UDPSocketEvent
+from .timeouts import Timeout, secs
 
 
 def _bytes(data) -> bytes:
@@ -47,20 +48,21 @@ class UdpKeywords:
         """``UDPSocket::sendto``; returns bytes sent or a ``UDPSocketErr``."""
         return sock.sendto(_bytes(data), ip, int(port))
 
-    @keyword
-    def recvfrom_on_board(self, sock: UDPSocket, maxlen: int = 1600) -> int:
-        """``UDPSocket::recvfrom``; returns its result (bytes copied, 0, or an error)."""
+    @keyword("Receive From UDP Socket")
+    def receive_from_udp_socket(self, sock: UDPSocket, maxlen: int = 1600) -> int:
+        """``UDPSocket::recvfrom``, once, without waiting; returns its result (bytes copied,
+        0, or an error).  `Receive UDP On Board` waits for a datagram and returns its data."""
         return sock.recvfrom(int(maxlen)).result
 
     @keyword("Receive UDP On Board")
-    def receive_udp_on_board(self, sock: UDPSocket, timeout: float = 2.0, maxlen: int = 1600):
+    def receive_udp_on_board(self, sock: UDPSocket, timeout: Timeout = 2.0, maxlen: int = 1600):
         """Wait for ``UDPSOCKET_READABLE`` on the socket, then ``recvfrom``.
 
         Returns the data; the sender is logged.  Fails if nothing arrives in time."""
         try:
-            sock.wait_event(UDPSocketEvent.UDPSOCKET_READABLE, float(timeout))
+            sock.wait_event(UDPSocketEvent.UDPSOCKET_READABLE, secs(timeout))
         except AgentTimeout:
-            raise AssertionError(f"no UDPSOCKET_READABLE on the board within {timeout} s") from None
+            raise AssertionError(f"no UDPSOCKET_READABLE on the board within {secs(timeout):g} s") from None
         d = sock.recvfrom(int(maxlen))
         if d.result <= 0:
             raise AssertionError(f"recvfrom returned {d.result} after UDPSOCKET_READABLE")
@@ -79,20 +81,20 @@ class UdpKeywords:
 
     @keyword("Wait For UDP Event")
     def wait_for_udp_event(self, sock: UDPSocket, event: str = "UDPSOCKET_READABLE",
-                           timeout: float = 2.0):
+                           timeout: Timeout = 2.0):
         """Wait for the socket's callback to run with ``event``; returns the board timestamp (µs)."""
         try:
-            ev = sock.wait_event(UDPSocketEvent[event], float(timeout))
+            ev = sock.wait_event(UDPSocketEvent[event], secs(timeout))
         except AgentTimeout:
-            raise AssertionError(f"no {event} callback within {timeout} s") from None
+            raise AssertionError(f"no {event} callback within {secs(timeout):g} s") from None
         logger.info(f"{ev.name} at board time {ev.ts_us} us via the {ev.mode.name.lower()} callback")
         return ev.ts_us
 
     @keyword("No UDP Event Should Arrive")
-    def no_udp_event_should_arrive(self, sock: UDPSocket, timeout: float = 0.3):
+    def no_udp_event_should_arrive(self, sock: UDPSocket, timeout: Timeout = 0.3):
         """Fail if the socket's callback runs within ``timeout`` seconds."""
         try:
-            ev = sock.wait_event(None, float(timeout))
+            ev = sock.wait_event(None, secs(timeout))
         except AgentTimeout:
             return
         raise AssertionError(f"unexpected callback {ev.name} at board time {ev.ts_us} us")
@@ -142,7 +144,7 @@ class UdpKeywords:
         return s.getsockname()[1]
 
     @keyword("UDP To Board Port Should Be Refused")
-    def udp_to_board_port_should_be_refused(self, port: int, timeout: float = 2.0,
+    def udp_to_board_port_should_be_refused(self, port: int, timeout: Timeout = 2.0,
                                             name: str | None = None):
         """Send a datagram to the board's ``port`` from a connected host socket; the board
         must answer with ICMP port unreachable, which the host's kernel reports as
@@ -150,7 +152,7 @@ class UdpKeywords:
         board = self.lib.bench.board(name or None)
         s = self.lib.bench.net.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            s.settimeout(float(timeout))
+            s.settimeout(secs(timeout))
             s.connect((board.ip, int(port)))
             s.send(b"anyone listening?")
             try:
@@ -160,7 +162,7 @@ class UdpKeywords:
                 return
             except socket.timeout:
                 raise AssertionError(f"no ICMP port unreachable for UDP port {port} within "
-                                     f"{timeout} s") from None
+                                     f"{secs(timeout):g} s") from None
             raise AssertionError(f"UDP port {port} answered: {data[:64]!r}")
         finally:
             s.close()
@@ -178,13 +180,13 @@ class UdpKeywords:
             s.close()
 
     @keyword("Receive UDP On Host")
-    def receive_udp_on_host(self, port: int, timeout: float = 2.0):
+    def receive_udp_on_host(self, port: int, timeout: Timeout = 2.0):
         """Wait for a datagram on the host socket bound to ``port``; returns its data."""
         s = self._host_sock(int(port))
-        s.settimeout(float(timeout))
+        s.settimeout(secs(timeout))
         try:
             data, src = s.recvfrom(65535)
         except socket.timeout:
-            raise AssertionError(f"no datagram on host port {port} within {timeout} s") from None
+            raise AssertionError(f"no datagram on host port {port} within {secs(timeout):g} s") from None
         logger.info(f"host port {port} received {len(data)} bytes from {src[0]}:{src[1]}")
         return data
