@@ -155,6 +155,8 @@ class RobotTestFailed(Exception):
 
 @pytest.fixture(scope="session")
 def hil_bench(request):
+    """The started :class:`hil.bench.Bench` for the session (``--hil-bench``; network up,
+    boards started on first use), stopped after the last test."""
     cfg = BenchConfig.load(request.config.getoption("--hil-bench"))
     workdir = request.config.getoption("--hil-workdir")
     bench = Bench(cfg, workdir=Path(workdir) if workdir else None)
@@ -166,6 +168,8 @@ def hil_bench(request):
 
 @pytest.fixture
 def board(hil_bench, request):
+    """The bench's first target, started, with its network up.  When the test fails, the
+    paths of its evidence (console log, emulator log, pcap) are added to the report."""
     b = hil_bench.board()
     yield b
     rep = getattr(request.node, "rep_call", None)
@@ -176,6 +180,8 @@ def board(hil_bench, request):
 
 @pytest.fixture
 def udp_socket(board):
+    """Factory: ``udp_socket(callback=CallbackMode.MEMBER)`` -> a ``UDPSocket`` on the board
+    (``callback=None``: no ``setOnEvent``); every socket made is deleted after the test."""
     from .agent.udp import CallbackMode, UDPSocket
 
     made = []
@@ -197,6 +203,8 @@ def udp_socket(board):
 
 @pytest.fixture
 def host_udp(hil_bench):
+    """Factory: ``host_udp(port=0, timeout=2.0)`` -> a UDP socket bound on the bench host's
+    address inside the bench network; closed after the test."""
     made = []
 
     def make(port: int = 0, timeout: float = 2.0) -> socket.socket:
