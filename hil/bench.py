@@ -7,80 +7,37 @@ start it, get boards by name, stop it.  Boards are brought to a known state on s
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import shutil
 import sys
 import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
-import yaml
-
-from .drivers.base import Board, BoardError
-from .build import REPO, Build, BuildError
+from . import board_spec, drivers
+from .bench_file import DEFAULT_BENCH, BenchConfig, BenchConfigError, TargetConfig
+from .build import Build
+from .drivers import Board
+from .paths import ROOT
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BENCH = REPO / "fixtures" / "benches" / "emulated.yaml"
+__all__ = ["Bench", "BenchConfig", "BenchConfigError", "TargetConfig", "DEFAULT_BENCH",
+           "build_images"]
 
 
-class BenchConfigError(Exception):
-    pass
+def image_path(t: TargetConfig) -> Path:
+    """A target's image: a name is built on demand (incrementally) for the target's board
+    and profile; a path is used as it is."""
+    p = Path(t.image)
+    if p.suffix in (".elf", ".bin") or "/" in t.image:
+        return p if p.is_absolute() else ROOT / p
+    return Build(board=t.board, profile=t.profile, log=log.info).build(t.image).elf
 
 
-@dataclass
-class TargetConfig:
-    name: str
-    driver: str
-    image: str
-    profile: str = "default"
-    ip: str = "192.0.2.10"
-    mac: str = "board"
-    idle: str = "realtime"
-
-
-@dataclass
-class BenchConfig:
-    subnet: str = "192.0.2.0/24"
-    mtu: int = 1500
-    targets: dict[str, TargetConfig] = field(default_factory=dict)
-    path: Optional[Path] = None
-
-    @classmethod
-    def load(cls, path: Path | str | None = None) -> "BenchConfig":
-        path = Path(path) if path else DEFAULT_BENCH
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except OSError as exc:
-            raise BenchConfigError(f"cannot read bench file {path}: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            raise BenchConfigError(f"{path}: not valid YAML: {exc}") from None
-        if not isinstance(raw, dict) or not isinstance(raw.get("targets"), dict):
-            raise BenchConfigError(f"{path}: expected a mapping with a 'targets:' section")
-        net = raw.get("network") or {}
-        cfg = cls(subnet=str(net.get("subnet", cls.subnet)), mtu=int(net.get("mtu", cls.mtu)),
-                  path=path)
-        try:
-            subnet = ipaddress.IPv4Network(cfg.subnet)
-        except ValueError as exc:
-            raise BenchConfigError(f"{path}: bad subnet: {exc}") from None
-        for name, t in raw["targets"].items():
-            if not isinstance(t, dict):
-                raise BenchConfigError(f"{path}: target {name!r} must be a mapping")
-            unknown = set(t) - set(TargetConfig.__dataclass_fields__) 
-            if unknown:
-                raise BenchConfigError(f"{path}: target {name!r}: unknown key(s) {sorted(unknown)}")
-            tc = TargetConfig(name=name, **{k: str(v) for k, v in t.items()})
-            if tc.driver != "emulated":
-                raise BenchConfigError(f"{path}: target {name!r}: driver {tc.driver!r} is not "
-                                       "available yet (only 'emulated')")
-            if ipaddress.IPv4Address(tc.ip) not in subnet:
-                raise BenchConfigError(f"{path}: target {name!r}: {tc.ip} is outside {subnet}")
-            cfg.targets[name] = tc
-        return cfg
+def build_images(config: BenchConfig) -> None:
+    """Build every image the bench's targets name, before any of them starts."""
+    for t in config.targets.values():
+        image_path(t)
 
 
 class Bench:
@@ -136,21 +93,13 @@ class Bench:
 
     @property
     def host_ip(self) -> str:
-        return str(next(ipaddress.IPv4Network(self.config.subnet).hosts()))
+        return str(self.config.network.host_ip)
 
     @property
     def netmask(self) -> str:
-        return str(ipaddress.IPv4Network(self.config.subnet).netmask)
+        return str(self.config.network.subnet.netmask)
 
     # -- boards ----------------------------------------------------------------------------
-
-    def image_path(self, t: TargetConfig) -> Path:
-        """An image name is built on demand (incrementally); a path is used as it is."""
-        p = Path(t.image)
-        if p.suffix in (".elf", ".bin") or "/" in t.image:
-            return p if p.is_absolute() else REPO / p
-        result = Build(board="lpc1768", profile=t.profile, log=log.info).build(t.image)
-        return result.elf
 
     def board(self, name: str | None = None) -> Board:
         """The started board ``name`` (default: the first target), starting it if needed."""
@@ -164,47 +113,46 @@ class Bench:
             raise BenchConfigError(f"no target {name!r} on this bench "
                                    f"(targets: {', '.join(self.config.targets)})")
         t = self.config.targets[name]
-        self.start()
-        from .drivers.emulated import EmulatedBoard
-
-        index = list(self.config.targets).index(name)
-        board = EmulatedBoard(name, self.image_path(t), self.workdir / name, net=self.net,
-                              index=index, idle=t.idle)
+        board = self._make_board(name, t.driver, t.board, image_path(t), agent=True,
+                                 index=list(self.config.targets).index(name), **t.options())
         self.boards[name] = board
         board.start()
-        self.configure_network(board, t)
+        self.start_network(board)
         return board
 
     def add_board(self, name: str, image: str, profile: str = "default", agent: bool = False,
-                  idle: str = "realtime") -> Board:
-        """Start one more emulated board running ``image`` (an application image by default:
-        no agent, seen through its console and the network)."""
+                  **options) -> Board:
+        """Start one more board running ``image`` (an application image by default: no
+        agent, seen through its console and the network), of the same kind and reached the
+        same way as the bench's first target.  ``options`` are the driver's (e.g. ``idle``)."""
         if name in self.boards:
             raise BenchConfigError(f"a board named {name!r} is already on the bench")
-        t = TargetConfig(name=name, driver="emulated", image=image, profile=profile, idle=idle)
-        self.start()
-        from .drivers.emulated import EmulatedBoard
-
-        board = EmulatedBoard(name, self.image_path(t), self.workdir / name, net=self.net,
-                              idle=idle, agent=agent)
+        first = next(iter(self.config.targets.values()))
+        t = first.model_copy(update={"name": name, "image": image, "profile": profile})
+        options = drivers.get(t.driver).Options(**options).model_dump()
+        board = self._make_board(name, t.driver, t.board, image_path(t), agent=agent,
+                                 index=len(self.config.targets) + len(self.boards), **options)
         self.boards[name] = board
         board.start()
         return board
+
+    def _make_board(self, name: str, driver: str, board: str, image: Path, *, agent: bool,
+                    index: int, **options) -> Board:
+        self.start()
+        return drivers.get(driver)(name, board_spec.load(board), image, self.workdir / name,
+                                   net=self.net, index=index, agent=agent, **options)
 
     def remove_board(self, name: str):
         board = self.boards.pop(name, None)
         if board:
             board.stop()
 
-    def configure_network(self, board: Board, t: TargetConfig):
-        mac = "00:00:00:00:00:00" if t.mac == "board" else t.mac
-        reply = board.require_ready().request(
-            "NET_STATIC", ip=t.ip, netmask=self.netmask, gateway=self.host_ip,
-            dns=self.host_ip, mac=mac)
-        if reply["result"] != 0:
-            raise BoardError(f"board {board.name}: EthernetNetIf::setup() returned {reply['result']}")
-        board.ip = reply["ip"]
-        board.mac = reply["mac"]
+    def start_network(self, board: Board) -> str:
+        """Bring up the network of target ``board`` with the address its bench file gives it
+        (gateway and DNS: the bench host); returns the board's address."""
+        t = self.config.targets[board.name]
+        return board.configure_network(str(t.ip), netmask=self.netmask, gateway=self.host_ip,
+                                       dns=self.host_ip, mac=t.mac)
 
     def add_peer(self, peer):
         peer.start()

@@ -19,8 +19,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .build import REPO, Build, BuildError, format_sizes
+from .board_spec import DEFAULT_BOARD
+from .build import Build, BuildError, format_sizes
 from .children import die_with_parent, stop_on_signals
+from .paths import IN_CHECKOUT, ROOT, SUITES
 
 
 def _images_for(board: str) -> list[str]:
@@ -35,7 +37,7 @@ def cmd_build(args) -> int:
     for name in images:
         r = b.build(name)
         state = "up to date" if r.up_to_date else f"{r.compiled} file(s) compiled"
-        print(f"{r.elf.relative_to(REPO) if r.elf.is_relative_to(REPO) else r.elf}  ({state})")
+        print(f"{r.elf.relative_to(ROOT) if r.elf.is_relative_to(ROOT) else r.elf}  ({state})")
         print(format_sizes(name, r.sizes))
     return 0
 
@@ -50,7 +52,15 @@ def resolve_image(arg: str, profile: str = "default") -> Path:
     return Build(profile=profile).build(arg).elf
 
 
+def load_bench(path: str | None):
+    """The bench file, checked before anything runs (a bad one is one line, exit status 2)."""
+    from .bench import BenchConfig
+
+    return BenchConfig.load(path)
+
+
 def cmd_run(args, robot_args: list[str]) -> int:
+    from .bench import build_images
     from .robot_run import RunError, parse, run
 
     try:
@@ -58,10 +68,10 @@ def cmd_run(args, robot_args: list[str]) -> int:
     except RunError as exc:
         print(f"hil: error: {exc}", file=sys.stderr)
         return 2
-    Build(profile="default").build("agent")
+    build_images(load_bench(args.bench))
     if args.bench:
         os.environ["HIL_BENCH"] = str(Path(args.bench).resolve())
-    return run(robot_args, [str(REPO / "suites")])
+    return run(robot_args, [str(SUITES)])
 
 
 def cmd_emulate(args) -> int:
@@ -112,13 +122,17 @@ def cmd_test(args, pytest_args: list[str]) -> int:
     import pytest
 
     Build(profile="default").build("agent")
-    return int(pytest.main([str(REPO / "tests"), str(REPO / "suites")] + pytest_args))
+    # A checkout's tests; an installed copy runs the project in the current folder (its
+    # pytest configuration's testpaths), as tox does.
+    where = [str(ROOT / "tests"), str(SUITES)] if IN_CHECKOUT else []
+    return int(pytest.main(where + pytest_args))
 
 
 def cmd_bench(args) -> int:
     from .speed import run_benchmarks
 
-    figures = run_benchmarks(progress=not args.json, suites=not args.no_suites)
+    config = load_bench(args.bench)
+    figures = run_benchmarks(config, progress=not args.json, suites=not args.no_suites)
     if args.json:
         print(json.dumps(figures))
     return 0
@@ -131,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="build firmware images")
     p.add_argument("images", nargs="*", help="image names (default: all for the board)")
-    p.add_argument("--board", default="lpc1768")
+    p.add_argument("--board", default=DEFAULT_BOARD,
+                   help="a folder of firmware/boards with a board.json (default: %(default)s)")
     p.add_argument("--profile", default="default", help="default | large")
     p.add_argument("--toolchain", default="zig", help="zig (pinned wheel) | gcc (arm-none-eabi)")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -163,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         "(-m \"not hil\", -k EXPR, -x, --hil-bench FILE, --hil-workdir DIR ...).")
 
     p = sub.add_parser("bench", help="measure the speed figures")
+    p.add_argument("--bench", help="bench file (default fixtures/benches/emulated.yaml)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-suites", action="store_true",
                    help="skip the Robot run (suite_wall_s, suite_tests)")

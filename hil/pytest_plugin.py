@@ -29,12 +29,13 @@ from pathlib import Path
 
 import pytest
 
-from .bench import Bench, BenchConfig
-from .build import REPO
+from .bench import Bench, BenchConfig, BenchConfigError
+from .paths import SUITES
 
 _BENCH_KEY = pytest.StashKey[Bench]()
+_CONFIG_KEY = pytest.StashKey[BenchConfig]()
 
-_DEFAULT_ROBOT_PATH = REPO / "suites"
+_DEFAULT_ROBOT_PATH = SUITES
 
 
 def pytest_addoption(parser):
@@ -54,6 +55,12 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "hil: the test needs a board on the bench")
     config.addinivalue_line("markers", "robot: a Robot Framework test case run through pytest")
+    # The bench file is checked now, before any test: a bad one is one line and exit
+    # status 2 (as from `hil run`), not the same error in every test that needs a board.
+    try:
+        config.stash[_CONFIG_KEY] = BenchConfig.load(config.getoption("--hil-bench"))
+    except BenchConfigError as exc:
+        raise pytest.exit(f"hil: error: {exc}", returncode=2) from None
 
 
 # -- Robot suites as pytest items -----------------------------------------------------------
@@ -157,7 +164,7 @@ class RobotTestFailed(Exception):
 def hil_bench(request):
     """The started :class:`hil.bench.Bench` for the session (``--hil-bench``; network up,
     boards started on first use), stopped after the last test."""
-    cfg = BenchConfig.load(request.config.getoption("--hil-bench"))
+    cfg = request.config.stash[_CONFIG_KEY]
     workdir = request.config.getoption("--hil-workdir")
     bench = Bench(cfg, workdir=Path(workdir) if workdir else None)
     request.config.stash[_BENCH_KEY] = bench

@@ -7,6 +7,7 @@ scheduler hiccup) should not decide a figure.
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import sys
@@ -232,17 +233,26 @@ def measure_tcp_connect(bench: Bench, board, n: int = 30, port: int = 7002) -> f
     return statistics.median(samples)
 
 
-def measure_suites() -> tuple[float, int]:
-    """The whole Robot run on one emulated board, as `hil run` does it."""
+def measure_suites(config: BenchConfig) -> tuple[float, int]:
+    """The whole Robot run on the bench, as `hil run` does it."""
     import robot
     from robot.api import ExecutionResult
 
-    from .build import REPO
+    from .paths import SUITES
 
     out = Path(tempfile.mkdtemp(prefix="hil-bench-suites-"))
+    old = os.environ.get("HIL_BENCH")
+    if config.path:
+        os.environ["HIL_BENCH"] = str(Path(config.path).resolve())
     t0 = time.perf_counter()
-    robot.run(str(REPO / "suites"), outputdir=str(out), output="output.xml", log="NONE",
-              report="NONE", console="none")
+    try:
+        robot.run(str(SUITES), outputdir=str(out), output="output.xml", log="NONE",
+                  report="NONE", console="none")
+    finally:
+        if old is None:
+            os.environ.pop("HIL_BENCH", None)
+        else:
+            os.environ["HIL_BENCH"] = old
     wall = time.perf_counter() - t0
     result = ExecutionResult(str(out / "output.xml"))
     return wall, result.statistics.total.total
@@ -258,10 +268,13 @@ def _measure(figures: dict, key: str, progress: bool, fn, *args, digits: int = 1
         figures.setdefault("errors", {})[key] = str(exc)
 
 
-def run_benchmarks(progress: bool = True, suites: bool = True) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="hil-benchmark-"))
+def run_benchmarks(config: BenchConfig | None = None, progress: bool = True,
+                   suites: bool = True) -> dict:
+    """Every figure, measured on the bench ``config`` (default: the emulated bench)."""
+    config = config or BenchConfig.load()
+    workdir = Path(tempfile.mkdtemp(prefix="hil-speed-"))
     figures: dict = {}
-    with Bench(BenchConfig.load(), workdir=workdir) as bench:
+    with Bench(config, workdir=workdir) as bench:
         _say(progress, "measuring boot time ...")
         figures["boot_s"] = round(measure_boot(bench), 3)
         board = bench.board()
@@ -282,16 +295,13 @@ def run_benchmarks(progress: bool = True, suites: bool = True) -> dict:
                  digits=3)
         _measure(figures, "tcp_echo_10MiB_halfclose_s", progress, measure_echo_server_halfclose,
                  bench, digits=2)
-    cfg = BenchConfig.load()
-    for t in cfg.targets.values():
-        t.profile = "large"
-    with Bench(cfg, workdir=workdir / "large") as bench:
+    with Bench(config.with_profile("large"), workdir=workdir / "large") as bench:
         _measure(figures, "tcp_echo_MBps_large", progress,
                  lambda: measure_tcp_echo(bench, bench.board()), digits=2)
     if suites:
         _say(progress, "running the Robot suites (hil run) ...")
         try:
-            wall, tests = measure_suites()
+            wall, tests = measure_suites(config)
             figures["suite_wall_s"], figures["suite_tests"] = round(wall, 1), tests
         except Exception as exc:  # noqa: BLE001
             figures["suite_wall_s"] = figures["suite_tests"] = None

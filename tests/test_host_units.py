@@ -1,4 +1,5 @@
-"""Host-side pieces that need no board: bench files, the console, the CLI's errors."""
+"""Host-side pieces that need no board: the console, the CLI's errors (bench files:
+test_bench_file.py)."""
 
 import subprocess
 import sys
@@ -7,34 +8,8 @@ import time
 
 import pytest
 
-from hil.bench import BenchConfig, BenchConfigError
 from hil.build import REPO
 from hil.console import Console, ConsoleTimeout
-
-
-def test_default_bench_file_loads():
-    cfg = BenchConfig.load()
-    t = cfg.targets["board1"]
-    assert (t.driver, t.image, t.ip) == ("emulated", "agent", "192.0.2.10")
-
-
-@pytest.mark.parametrize("text, message", [
-    ("targets: [1, 2]", "expected a mapping"),
-    ("targets: {b: {driver: emulated, image: agent, ip: 10.0.0.1}}", "outside 192.0.2.0/24"),
-    ("targets: {b: {driver: mbed, image: agent}}", "driver 'mbed' is not available"),
-    ("targets: {b: {driver: emulated, image: agent, colour: red}}", "unknown key"),
-    ("targets: {b: [", "not valid YAML"),
-])
-def test_bad_bench_files_give_clear_errors(tmp_path, text, message):
-    f = tmp_path / "bench.yaml"
-    f.write_text(text)
-    with pytest.raises(BenchConfigError, match=message):
-        BenchConfig.load(f)
-
-
-def test_missing_bench_file(tmp_path):
-    with pytest.raises(BenchConfigError, match="cannot read bench file"):
-        BenchConfig.load(tmp_path / "absent.yaml")
 
 
 def test_console_lines_and_cursor(tmp_path):

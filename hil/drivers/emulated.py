@@ -1,8 +1,9 @@
-"""The emulated LPC1768 as a board driver.
+"""The emulator as a board driver: any board whose ``board.json`` names an emulator model.
 
 It reaches the emulator only through its process interface, as it would reach QEMU:
 the command line, the serial URL the emulator reports, the JSON control socket, and an
 Ethernet link handed over as a file descriptor.  Nothing here imports ``emulator``.
+The agent link on top of the serial URL is :class:`~hil.drivers.base.Board`'s.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
-from ..agent.client import AgentClient, AgentError
-from .base import Board, BoardError, BoardState
+from ..board_spec import BoardSpec
+from .base import Board, BoardError, BoardState, DriverOptions
 from ..children import die_with_parent
 
 EMULATOR_EXIT_FAULT = 3
@@ -67,35 +68,35 @@ class ControlClient:
             pass
 
 
-class EmulatedBoard(Board):
-    """An LPC1768 emulator process running ``image``, its Ethernet on the bench network."""
+class EmulatedOptions(DriverOptions):
+    idle: Literal["realtime", "skip"] = "realtime"   # skip: jump over idle board time
 
-    def __init__(self, name: str, image: Path, workdir: Path, net=None, index: int = 0,
-                 idle: str = "realtime", pcap: bool = True, boot_timeout: float = 10.0,
-                 agent: bool = True):
-        super().__init__(name, workdir)
-        self.image = Path(image)
-        self.net = net
-        self.index = index
+
+class EmulatedBoard(Board):
+    """An emulator process running ``image``, its Ethernet on the bench network."""
+
+    Options = EmulatedOptions
+
+    def __init__(self, name: str, spec: BoardSpec, image: Path, workdir: Path, *, net=None,
+                 index: int = 0, agent: bool = True, boot_timeout: float = 10.0,
+                 idle: str = "realtime", pcap: bool = True):
+        super().__init__(name, spec, image, workdir, net=net, index=index, agent=agent,
+                         boot_timeout=boot_timeout)
         self.idle = idle
         self.pcap = self.workdir / f"{name}.pcap" if pcap else None
-        self.boot_timeout = boot_timeout
         self.proc: Optional[subprocess.Popen] = None
         self.control: Optional[ControlClient] = None
-        self._serial_url: Optional[str] = None
         self._stderr_path = self.workdir / f"{name}.emulator.log"
         self._link_fd: Optional[int] = None
-        self.boot_s: Optional[float] = None  # process start -> agent answered
-        self.has_agent = agent  # False: an application image, seen only through its console
 
-    @property
-    def serial_url(self) -> str:
-        if not self._serial_url:
-            raise BoardError(f"board {self.name} is not running")
-        return self._serial_url
+    @classmethod
+    def check_board(cls, spec: BoardSpec) -> None:
+        if not spec.emulator:
+            raise ValueError(f"the emulator has no model of board {spec.name!r} "
+                             "(its board.json names no 'emulator')")
 
     def _command(self, ready_w: int) -> list[str]:
-        cmd = [sys.executable, "-m", "emulator", str(self.image), "--board", "lpc1768",
+        cmd = [sys.executable, "-m", "emulator", str(self.image), "--board", self.spec.emulator,
                "--serial", "pty", "--control", str(self.workdir / f"{self.name}.ctl"),
                "--ready-fd", str(ready_w), "--idle", self.idle,
                # Paused until the serial port is open: opening a port discards waiting
@@ -107,18 +108,12 @@ class EmulatedBoard(Board):
             cmd += ["--pcap", str(self.pcap)]
         return cmd
 
-    def start(self) -> None:
-        if self.state is not BoardState.OFF:
-            return
-        if not self.image.is_file():
-            raise BoardError(f"image {self.image} does not exist (build it with `hil build`)")
-        self.workdir.mkdir(parents=True, exist_ok=True)
+    def _power_on(self) -> str:
+        self.check_board(self.spec)
         if self.net is not None:
             self._link_fd = self.net.add_board_link(self.name)
         ready_r, ready_w = os.pipe()
         fds = [ready_w] + ([self._link_fd] if self._link_fd is not None else [])
-        t0 = time.monotonic()
-        self.state = BoardState.BOOTING
         with open(self._stderr_path, "wb") as err:
             self.proc = subprocess.Popen(self._command(ready_w), stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=err, pass_fds=fds,
@@ -128,20 +123,19 @@ class EmulatedBoard(Board):
             info = self._read_ready(ready_r)
         finally:
             os.close(ready_r)
-        self._serial_url = info["serial"]
         self.control = ControlClient(Path(info["control"]))
-        self.agent = AgentClient(self._serial_url, console=self.console, name=self.name)
-        self.control.call("resume")
-        try:
-            if self.has_agent:
-                self.agent.hello(attempts=int(self.boot_timeout / 0.25))
-        except AgentError as exc:
-            self._check_exit()
-            self.stop()
-            raise BoardError(f"board {self.name} did not boot: {exc}") from None
-        self.boot_s = time.monotonic() - t0
-        self.state = BoardState.READY
-        threading.Thread(target=self._watch, name=f"watch-{self.name}", daemon=True).start()
+        threading.Thread(target=self._watch, args=(self.proc,), name=f"watch-{self.name}",
+                         daemon=True).start()
+        return info["serial"]
+
+    def _release(self) -> None:
+        self._control().call("resume")
+
+    def _reset(self) -> None:
+        self._control().call("reset")
+
+    def _check_alive(self) -> None:
+        self._check_exit()
 
     def _read_ready(self, fd: int) -> dict:
         deadline = time.monotonic() + self.boot_timeout
@@ -149,7 +143,6 @@ class EmulatedBoard(Board):
         while b"\n" not in buf:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
-                self.stop()
                 raise BoardError(f"emulator for {self.name} did not start within "
                                  f"{self.boot_timeout:g} s (log: {self._stderr_path})")
             chunk = os.read(fd, 4096)
@@ -158,7 +151,6 @@ class EmulatedBoard(Board):
             buf += chunk
         if b"\n" not in buf:
             self._check_exit(wait=2.0)
-            self.stop()
             raise BoardError(f"emulator for {self.name} exited before it was ready")
         return json.loads(buf.split(b"\n", 1)[0])
 
@@ -184,16 +176,10 @@ class EmulatedBoard(Board):
         self.state = BoardState.FAULTED if code == EMULATOR_EXIT_FAULT else BoardState.OFF
         raise BoardError(f"board {self.name}: {msg}")
 
-    def _watch(self):
-        proc = self.proc
-        if proc is None:
-            return
+    def _watch(self, proc: subprocess.Popen):
         code = proc.wait()
-        if self.state in (BoardState.READY, BoardState.BOOTING) and proc is self.proc:
-            self.fault = self._emulator_message() or f"emulator exited with status {code}"
-            self.state = BoardState.FAULTED
-            if self.agent:
-                self.agent._fail(self.fault)
+        if proc is self.proc:
+            self._lost(self._emulator_message() or f"emulator exited with status {code}")
 
     def status(self) -> dict:
         if not self.control:
@@ -245,15 +231,6 @@ class EmulatedBoard(Board):
     def link_impairment(self) -> dict:
         return self.status().get("impair", {})
 
-    def reset(self) -> None:
-        agent = self.require_ready()
-        agent.discard_events()
-        self.state = BoardState.BOOTING
-        self.control.call("reset")
-        if self.has_agent:
-            agent.hello(attempts=int(self.boot_timeout / 0.25))
-        self.state = BoardState.READY
-
     def evidence(self) -> dict:
         ev = super().evidence()
         ev["emulator"] = self._stderr_path
@@ -261,10 +238,7 @@ class EmulatedBoard(Board):
             ev["pcap"] = self.pcap
         return ev
 
-    def stop(self) -> None:
-        if self.agent:
-            self.agent.close()
-            self.agent = None
+    def _power_off(self) -> None:
         if self.control:
             try:
                 if self.proc and self.proc.poll() is None:
@@ -288,6 +262,3 @@ class EmulatedBoard(Board):
                     self.net.remove_board_link(self.name)
                 except Exception:  # noqa: BLE001 - the namespace may already be gone
                     pass
-        if self.state is not BoardState.FAULTED:
-            self.state = BoardState.OFF
-        self.console.close()

@@ -48,7 +48,7 @@ class BoardKeywords:
         static address); keywords with ``name=`` talk to it there.  It is powered off when
         the test ends."""
         board = self.lib.bench.add_board(name, image, profile=profile)
-        board.ip = ip
+        board.set_address(ip)
         self.lib.cleanups.append(lambda: self.lib.bench.remove_board(name))
         logger.info(f"{name}: {image} ({profile}) on {board.serial_url}")
         return name
@@ -78,8 +78,7 @@ class BoardKeywords:
     def start_board_network(self, name: str | None = None):
         """Create the board's ``EthernetNetIf`` with its static address and run ``setup()``."""
         b = self.board(name)
-        self.lib.bench.configure_network(b, self.lib.bench.config.targets[b.name])
-        return b.ip
+        return self.lib.bench.start_network(b)
 
     @keyword
     def wait_for_line_on_uart(self, pattern: str, timeout: Timeout = 5.0, regex: bool = False,

@@ -114,25 +114,12 @@ class DhcpKeywords:
         ``EthernetErr`` (``ETH_OK`` or ``ETH_TIMEOUT``).  On success the board's address is
         the leased one.  ``board_time=True`` for waits no host peer takes part in."""
         board = self.lib.bench.board(name or None)
-        agent = board.require_ready()
         target = self.lib.bench.config.targets[board.name]
-        agent.request("MAC_SET", mac="00:00:00:00:00:00" if target.mac == "board" else target.mac)
         t0 = time.monotonic()
-        wall_limit = int(timeout_ms) / 1000 * 2 + 5
-
-        def run():
-            return agent.request("NET_DHCP", timeout=wall_limit, timeout_ms=int(timeout_ms),
-                                 hostname=hostname)
-
-        if board_time:
-            with board.skipping_idle_time():
-                reply = run()
-        else:
-            reply = run()
+        reply = board.configure_dhcp(hostname, int(timeout_ms), mac=target.mac,
+                                     board_time=board_time)
         logger.info(f"setup() returned {describe(reply['result'], EthernetErr)} after "
                     f"{time.monotonic() - t0:.3f} s wall; address {reply['ip']}")
-        if reply["result"] == 0:
-            board.ip = reply["ip"]
         return reply["result"]
 
     @keyword("Board Interface Info")
