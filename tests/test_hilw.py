@@ -4,8 +4,9 @@ import os
 import shutil
 import stat
 import subprocess
+from pathlib import Path
 
-from hil.build import REPO
+REPO = Path(__file__).resolve().parents[1]  # the checkout: an installed hil has no hilw
 
 FAKE = """#!/bin/sh
 echo "$0 $*" >> "{log}"
