@@ -199,6 +199,13 @@
 #define NETCFG_TCP_RTO_MIN_MS 1000ul
 #endif
 #endif
+// SACK (RFC 2018).  1: the SACK-permitted option is offered in our SYNs and SYN-ACKs and
+// accepted in the peer's; while out-of-order data is held, every ACK carries SACK blocks (the
+// one holding the latest out-of-order segment first), and the peer's SACK blocks tell our
+// duplicate ACKs (RFC 6675).  0: the original's behaviour (no SACK at all).
+#ifndef NETCFG_TCP_SACK
+#define NETCFG_TCP_SACK 1
+#endif
 // Initial RTO (RFC 1122 / lwIP: 3 s); SYNs are retransmitted every NETCFG_TCP_RTO_INIT_MS
 // without back-off, NETCFG_TCP_SYNMAXRTX times, and the attempt is given up
 // NETCFG_TCP_SYN_GIVEUP_MS after the last one (lwIP: 6 x 3 s + one 500 ms tick = 18.5 s).

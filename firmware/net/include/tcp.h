@@ -84,6 +84,17 @@ struct Pcb {
     Ooo* ooo;            // out-of-order segments, sorted by sequence
     uint32_t oooBytes;
     uint8_t oooCount;
+    // SACK (RFC 2018): both ends sent SACK-permitted; as a receiver, the first sequence
+    // numbers of the latest out-of-order segments (newest first) order the blocks we send;
+    // as a sender, the highest sequence number the peer's SACK blocks have covered.
+    bool sackOk;
+    uint8_t sackRecentN;
+    uint32_t sackRecent[4];
+    uint32_t sackHigh;
+    // Ends of the last new segments sent, oldest first (early retransmit counts the
+    // outstanding segments, RFC 5827).
+    uint8_t segN;
+    uint32_t segEnd[4];
     // Listener: connections accepted by TCP, waiting for accept() (sockets, FIFO).
     NetTcpSocket* acceptHead;
     NetTcpSocket* acceptTail;

@@ -61,6 +61,9 @@ struct Seg {
     uint16_t wnd;
     uint16_t mss;  // MSS option, 0 if none
     uint8_t flags;
+    bool sackPerm;   // SACK-permitted option
+    uint8_t nsack;   // SACK blocks (at most 4 kept)
+    uint32_t sackL[4], sackR[4];
 };
 
 // ISN (RFC 6528 in spirit): a 4 us clock plus a keyed hash of the connection's identity.
@@ -124,14 +127,15 @@ void freeOoo(Pcb* p) {
     }
     p->oooBytes = 0;
     p->oooCount = 0;
+    p->sackRecentN = 0;
 }
 
 int sendRaw(NetIf* nif, uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport, uint32_t seq,
             uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t* data, uint32_t len,
-            bool mssOpt) {
+            const uint8_t* opt = NULL, int optLen = 0) {
     if (!nif) return NETOUT_DOWN;
-    uint8_t h[24];
-    int hl = mssOpt ? 24 : 20;
+    uint8_t h[60];
+    int hl = 20 + optLen;  // optLen: a multiple of 4, at most 40
     wr16(h, lport);
     wr16(h + 2, rport);
     wr32(h + 4, seq);
@@ -141,11 +145,7 @@ int sendRaw(NetIf* nif, uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rpo
     wr16(h + 14, wnd);
     wr16(h + 16, 0);
     wr16(h + 18, 0);
-    if (mssOpt) {
-        h[20] = 2;
-        h[21] = 4;
-        wr16(h + 22, kOurMss);
-    }
+    if (optLen) memcpy(h + 20, opt, (size_t)optLen);
     uint32_t sum = inet_pseudo(lip, rip, PROTO, (uint16_t)(hl + len));
     sum = inet_sum(sum, h, (size_t)hl);
     if (len) sum = inet_sum(sum, data, len);
@@ -155,10 +155,103 @@ int sendRaw(NetIf* nif, uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rpo
     return nif->ipOutput(IpAddr::fromU32(rip), PROTO, h, hl, data, (int)len);
 }
 
-void sendSeg(Pcb* p, uint32_t seq, uint8_t flags, const uint8_t* data, uint32_t len, bool mssOpt) {
+// SACK blocks (RFC 2018 section 4) for the out-of-order data held, at most max: the block
+// holding the most recently received out-of-order segment first, then the blocks of the
+// segments received before it (newest first), then the others in sequence order.  Adjacent
+// and overlapping segments make one block; a held FIN counts as its sequence number.
+int sackBlocks(const Pcb* p, uint32_t* bl, uint32_t* br, int max) {
+    uint32_t rl[NETCFG_TCP_OOSEQ_SEGS], rr[NETCFG_TCP_OOSEQ_SEGS];
+    bool used[NETCFG_TCP_OOSEQ_SEGS];
+    int nr = 0;
+    for (const Ooo* o = p->ooo; o; o = o->next) {
+        uint32_t end = o->seq + o->len + (o->fin ? 1u : 0u);
+        if (nr && le(o->seq, rr[nr - 1])) {
+            if (lt(rr[nr - 1], end)) rr[nr - 1] = end;
+        } else if (nr < NETCFG_TCP_OOSEQ_SEGS) {
+            rl[nr] = o->seq;
+            rr[nr] = end;
+            used[nr] = false;
+            nr++;
+        }
+    }
+    int n = 0;
+    for (int i = 0; i < p->sackRecentN && n < max; i++) {
+        uint32_t q = p->sackRecent[i];
+        for (int k = 0; k < nr; k++) {
+            if (!used[k] && le(rl[k], q) && lt(q, rr[k])) {
+                used[k] = true;
+                bl[n] = rl[k];
+                br[n] = rr[k];
+                n++;
+                break;
+            }
+        }
+    }
+    for (int k = 0; k < nr && n < max; k++) {
+        if (!used[k]) {
+            bl[n] = rl[k];
+            br[n] = rr[k];
+            n++;
+        }
+    }
+    return n;
+}
+
+// Option bytes the SACK blocks of our next ACK take (0 without out-of-order data).
+uint32_t sackOptLen(const Pcb* p) {
+    if (!p->sackOk || !p->ooo) return 0;
+    uint32_t l[4], r[4];
+    int n = sackBlocks(p, l, r, 4);
+    return n ? 4u + 8u * (uint32_t)n : 0u;
+}
+
+// Largest data a segment may carry now: the send MSS less the options it carries (RFC 6691),
+// so a data segment with SACK blocks still fits the peer's MSS and our MTU.
+uint32_t sendMss(const Pcb* p) { return p->mss - sackOptLen(p); }
+
+// A segment of the connection.  syn: a SYN or SYN-ACK (MSS option, SACK-permitted when we
+// offer it); otherwise an ACK carries SACK blocks while out-of-order data is held (as many as
+// fit beside its data within the send MSS; all of them in segments sized by sendMss()).
+void sendSeg(Pcb* p, uint32_t seq, uint8_t flags, const uint8_t* data, uint32_t len, bool syn) {
     uint16_t wnd = advWindow(p);
+    uint8_t opt[40];
+    int ol = 0;
+    if (syn) {
+        opt[0] = 2;
+        opt[1] = 4;
+        wr16(opt + 2, kOurMss);
+        ol = 4;
+        // Offered in our SYN; in a SYN-ACK only if the peer's SYN offered it.
+        bool sack = p->state == SYN_SENT ? NETCFG_TCP_SACK != 0 : p->sackOk;
+        if (sack) {
+            opt[4] = 1;  // NOP NOP SACK-permitted
+            opt[5] = 1;
+            opt[6] = 4;
+            opt[7] = 2;
+            ol = 8;
+        }
+    } else if ((flags & ACK) && p->sackOk && p->ooo) {
+        int max = 4;  // 4 + 4 x 8 = 36 option bytes (no timestamps)
+        if (len) {
+            int room = (int)p->mss - (int)len - 4;
+            max = room >= 8 ? (room / 8 < 4 ? room / 8 : 4) : 0;
+        }
+        uint32_t l[4], r[4];
+        int n = max ? sackBlocks(p, l, r, max) : 0;
+        if (n) {
+            opt[0] = 1;
+            opt[1] = 1;
+            opt[2] = 5;
+            opt[3] = (uint8_t)(2 + 8 * n);
+            for (int i = 0; i < n; i++) {
+                wr32(opt + 4 + 8 * i, l[i]);
+                wr32(opt + 8 + 8 * i, r[i]);
+            }
+            ol = 4 + 8 * n;
+        }
+    }
     sendRaw(p->netif, p->localIp, p->remoteIp, p->localPort, p->remotePort, seq, p->rcv_nxt, flags,
-            wnd, data, len, mssOpt);
+            wnd, data, len, opt, ol);
     if (flags & ACK) {
         p->delackAt = 0;
         p->fullSegs = 0;
@@ -171,6 +264,10 @@ void sendSeg(Pcb* p, uint32_t seq, uint8_t flags, const uint8_t* data, uint32_t 
 void sendSyn(Pcb* p) {
     uint8_t fl = SYN;
     if (p->state == SYN_RCVD) fl |= ACK;
+    // Karn's rule for the handshake: only a SYN sent once gives an RTT sample.
+    bool first = lt(p->snd_max, p->iss + 1);
+    p->rttTiming = first;
+    if (first) p->rttStart = now();
     sendSeg(p, p->iss, fl, NULL, 0, true);
     if (lt(p->snd_nxt, p->iss + 1)) p->snd_nxt = p->iss + 1;
     if (lt(p->snd_max, p->iss + 1)) p->snd_max = p->iss + 1;
@@ -180,11 +277,11 @@ void sendSyn(Pcb* p) {
 void rstFor(NetIf* nif, uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport, const Seg& s) {
     if (s.flags & RST) return;
     if (s.flags & ACK)
-        sendRaw(nif, lip, rip, lport, rport, s.ack, 0, RST, 0, NULL, 0, false);
+        sendRaw(nif, lip, rip, lport, rport, s.ack, 0, RST, 0, NULL, 0);
     else
         sendRaw(nif, lip, rip, lport, rport, 0,
                 s.seq + s.len + ((s.flags & SYN) ? 1 : 0) + ((s.flags & FIN) ? 1 : 0), RST | ACK, 0,
-                NULL, 0, false);
+                NULL, 0);
 }
 
 void unlinkPcb(Pcb* p) {
@@ -279,6 +376,44 @@ void rttSample(Pcb* p, uint32_t r) {
     p->rto = (uint32_t)rto;
 }
 
+// A new segment ending at end went out (early retransmit counts outstanding segments).
+void noteSegment(Pcb* p, uint32_t end) {
+    if (p->segN == 4) {
+        memmove(p->segEnd, p->segEnd + 1, 3 * sizeof p->segEnd[0]);
+        p->segN = 3;
+    }
+    p->segEnd[p->segN++] = end;
+}
+
+// Segments sent and not yet acknowledged, counted up to 4 (4: four or more).
+uint32_t outstandingSegs(const Pcb* p) {
+    uint32_t n = 0;
+    for (int i = 0; i < p->segN; i++)
+        if (lt(p->snd_una, p->segEnd[i]) && le(p->segEnd[i], p->snd_max)) n++;
+    // All remembered segments outstanding: older ones may be too.
+    return n;
+}
+
+// Duplicate ACKs that trigger a fast retransmit: 3 (RFC 5681), or with early retransmit
+// (RFC 5827 3.1, segment-based) oseg - 1 when fewer than 4 segments are outstanding and no
+// new segment can be sent (no unsent data, or the peer's window allows none).
+uint32_t dupThresh(const Pcb* p) {
+    uint32_t oseg = outstandingSegs(p);
+    if (oseg < 2 || oseg >= 4) return 3;
+    uint32_t flight = p->snd_max - p->snd_una;
+    uint32_t unsent = 0;
+    if (!p->finSent) {
+        unsent = p->sndq.bytes > flight ? p->sndq.bytes - flight : 0;
+        if (p->finQueued) unsent++;
+    }
+    if (unsent) {
+        uint32_t right = p->snd_una + p->snd_wnd;
+        uint32_t room = lt(p->snd_max, right) ? right - p->snd_max : 0;
+        if (room >= umin(unsent, sendMss(p))) return 3;  // new data can go: limited transmit
+    }
+    return oseg - 1;
+}
+
 void enterTimeWait(Pcb* p) {
     p->state = TIME_WAIT;
     p->rtxAt = 0;
@@ -309,6 +444,17 @@ void oooInsert(Pcb* p, uint32_t seq, const uint8_t* data, uint32_t len, bool fin
     p->oooBytes += len;
     p->oooCount++;
     S.tcp_ooseq++;
+}
+
+// The latest out-of-order segment began at seq: its SACK block goes first.
+void sackNote(Pcb* p, uint32_t seq) {
+    int n = 0;
+    uint32_t keep[4];
+    for (int i = 0; i < p->sackRecentN && n < 3; i++)
+        if (p->sackRecent[i] != seq) keep[n++] = p->sackRecent[i];
+    p->sackRecent[0] = seq;
+    for (int i = 0; i < n; i++) p->sackRecent[i + 1] = keep[i];
+    p->sackRecentN = (uint8_t)(n + 1);
 }
 
 }  // namespace
@@ -478,17 +624,23 @@ void tcp::output(Pcb* p) {
         p->state != CLOSING && p->state != LAST_ACK)
         return;
     bool waiting = false;
+    uint32_t smss = sendMss(p);
     for (;;) {
         uint32_t off = p->snd_nxt - p->snd_una;
         if (off > p->sndq.bytes) break;  // only the FIN was beyond the data: sent
         uint32_t avail = p->sndq.bytes - off;
-        uint32_t wnd = umin(p->snd_wnd, p->cwnd);
+        // Limited transmit (RFC 3042): the first and second duplicate ACK each let one new
+        // segment out beyond the congestion window (the peer's window still applies).
+        uint32_t extra = 0;
+        if (!p->inRecovery && p->dupacks && p->dupacks < 3 && p->snd_nxt == p->snd_max)
+            extra = (uint32_t)p->dupacks * smss;
+        uint32_t wnd = umin(p->snd_wnd, p->cwnd + extra);
         uint32_t flight = p->snd_nxt - p->snd_una;
         uint32_t usable = wnd > flight ? wnd - flight : 0;
-        uint32_t n = umin(umin(avail, usable), (uint32_t)p->mss);
+        uint32_t n = umin(umin(avail, usable), smss);
         // Sender-side silly window avoidance: no small segment while the window (not the
         // data) is what limits it, unless it is at least half the largest window seen.
-        if (n && n < avail && n < p->mss && n < p->maxSndWnd / 2) n = 0;
+        if (n && n < avail && n < smss && n < p->maxSndWnd / 2) n = 0;
         uint32_t contig = 0;
         const uint8_t* d = n ? p->sndq.at(off, &contig) : NULL;
         uint8_t tmp[NETCFG_TCP_MSS];
@@ -509,12 +661,14 @@ void tcp::output(Pcb* p) {
             p->rttSeq = p->snd_nxt;
             p->rttStart = now();
         }
+        bool isNew = p->snd_nxt == p->snd_max;
         sendSeg(p, p->snd_nxt, fl, d, n, false);
         if (fin) {
             p->finSent = true;
             p->finSeq = p->snd_nxt + n;
         }
         p->snd_nxt += n + (fin ? 1 : 0);
+        if (isNew) noteSegment(p, p->snd_nxt);
         if (lt(p->snd_max, p->snd_nxt)) p->snd_max = p->snd_nxt;
         if (!p->rtxAt) armRtx(p);
         p->persistAt = 0;
@@ -586,7 +740,7 @@ void tcp::close(Pcb* p) {
 void tcp::abortRst(Pcb* p) {
     if (p->state >= SYN_RCVD && p->state != TIME_WAIT)
         sendRaw(p->netif, p->localIp, p->remoteIp, p->localPort, p->remotePort, p->snd_nxt,
-                p->rcv_nxt, RST | ACK, 0, NULL, 0, false);
+                p->rcv_nxt, RST | ACK, 0, NULL, 0);
     dropPcb(p, NETTCPSOCKET_CONRST);
 }
 
@@ -651,6 +805,7 @@ void listenInput(Pcb* lis, NetIf* nif, uint32_t lip, uint32_t rip, uint16_t lpor
     p->snd_wl2 = p->iss;
     p->mss = (uint16_t)umin(s.mss ? s.mss : 536, kOurMss);
     if (p->mss < 64) p->mss = 64;
+    p->sackOk = NETCFG_TCP_SACK && s.sackPerm;
     p->state = SYN_RCVD;
     sendSyn(p);
     p->rtxAt = now() + ms(NETCFG_TCP_RTO_INIT_MS);
@@ -662,7 +817,7 @@ void synSentInput(Pcb* p, const Seg& s) {
         if (le(s.ack, p->iss) || lt(p->snd_max, s.ack)) {
             if (!(s.flags & RST))
                 sendRaw(p->netif, p->localIp, p->remoteIp, p->localPort, p->remotePort, s.ack, 0,
-                        RST, 0, NULL, 0, false);
+                        RST, 0, NULL, 0);
             return;
         }
         ackOk = true;
@@ -677,6 +832,7 @@ void synSentInput(Pcb* p, const Seg& s) {
     p->rcv_adv = p->rcv_nxt;
     p->mss = (uint16_t)umin(s.mss ? s.mss : 536, kOurMss);
     if (p->mss < 64) p->mss = 64;
+    p->sackOk = NETCFG_TCP_SACK && s.sackPerm;
     p->snd_wnd = s.wnd;
     p->maxSndWnd = s.wnd;
     p->snd_wl1 = s.seq;
@@ -688,7 +844,8 @@ void synSentInput(Pcb* p, const Seg& s) {
         p->rtxAt = 0;
         p->nrtx = 0;
         p->cwnd = umin(4u * p->mss, umax(2u * p->mss, 4380u));
-        if (p->rttTiming || true) rttSample(p, (uint32_t)(now() - p->created));
+        if (p->rttTiming) rttSample(p, (uint32_t)(now() - p->rttStart));  // Karn
+        p->rttTiming = false;
         sendAck(p);
         if (p->sock) p->sock->queueEvent(NETTCPSOCKET_CONNECTED);
         output(p);  // data queued while connecting
@@ -821,8 +978,9 @@ void ackNewData(Pcb* p, const Seg& s) {
             // Partial ACK (RFC 6582): retransmit the next hole, partially deflate.
             uint32_t contig = 0;
             const uint8_t* d = p->sndq.at(0, &contig);
-            uint32_t n = umin(umin(contig, p->sndq.bytes), p->mss);
+            uint32_t n = umin(umin(contig, p->sndq.bytes), sendMss(p));
             if (n) {
+                if (p->rttTiming && lt(p->rttSeq, p->snd_una + n)) p->rttTiming = false;  // Karn
                 sendSeg(p, p->snd_una, ACK, d, n, false);
                 S.tcp_retransmits++;
             }
@@ -848,14 +1006,16 @@ void fastRetransmit(Pcb* p) {
     p->inRecovery = true;
     uint32_t contig = 0;
     const uint8_t* d = p->sndq.at(0, &contig);
-    uint32_t n = umin(umin(contig, p->sndq.bytes), p->mss);
+    uint32_t n = umin(umin(contig, p->sndq.bytes), sendMss(p));
     bool fin = p->finSent && n == p->sndq.bytes;
     if (n || fin) {
         sendSeg(p, p->snd_una, (uint8_t)(ACK | (fin ? FIN : 0)), d, n, false);
         S.tcp_retransmits++;
     }
     p->rttTiming = false;
-    p->cwnd = p->ssthresh + 3u * p->mss;
+    // Inflated by the segments the duplicate ACKs say have left the network (3, or fewer
+    // with early retransmit).
+    p->cwnd = p->ssthresh + (uint32_t)p->dupacks * p->mss;
     armRtx(p);
 }
 
@@ -867,12 +1027,31 @@ enum AckResult { ACK_OK, ACK_TOO_NEW, ACK_GONE };
 // freed (LAST_ACK done).  CLOSING -> TIME_WAIT leaves p in TIME_WAIT.
 AckResult ackInput(Pcb* p, const Seg& s, bool acceptable) {
     if (lt(p->snd_max, s.ack)) return ACK_TOO_NEW;
+    // SACK blocks (RFC 2018) covering data above the highest yet SACKed: the peer holds a
+    // segment that left after a missing one.  Blocks below the ACK (D-SACK) or beyond what
+    // we sent are ignored.
+    bool sackNews = false;
+    if (p->sackOk) {
+        if (lt(p->sackHigh, p->snd_una) || lt(p->snd_max, p->sackHigh)) p->sackHigh = p->snd_una;
+        for (int i = 0; i < s.nsack; i++) {
+            if (lt(s.sackL[i], s.sackR[i]) && le(s.ack, s.sackL[i]) && le(s.sackR[i], p->snd_max) &&
+                lt(p->sackHigh, s.sackR[i])) {
+                p->sackHigh = s.sackR[i];
+                sackNews = true;
+            }
+        }
+    }
     bool dup = false;
     if (lt(p->snd_una, s.ack)) {
         ackNewData(p, s);
-    } else if (acceptable && s.ack == p->snd_una && s.len == 0 && !(s.flags & FIN) &&
-               outstanding(p) && s.wnd == p->snd_wnd) {
-        dup = true;
+    } else if (acceptable && s.ack == p->snd_una && outstanding(p)) {
+        // A duplicate ACK: with SACK, one that SACKs new data, data-carrying or not (RFC
+        // 6675: a duplicated or reordered copy of an ACK tells nothing new); without, a
+        // pure ACK with the same window (RFC 5681).
+        if (p->sackOk)
+            dup = sackNews;
+        else
+            dup = s.len == 0 && !(s.flags & FIN) && s.wnd == p->snd_wnd;
     }
     // Window update (RFC 793 p. 72: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and
     // SND.WL2 =< SEG.ACK).  Also when the ACK is newer than SND.WL2: the peer's ACKs only
@@ -891,11 +1070,11 @@ AckResult ackInput(Pcb* p, const Seg& s, bool acceptable) {
     }
     if (s.ack == p->snd_una) p->probes = 0;  // the peer is alive
     if (dup) {
-        p->dupacks++;
-        if (p->dupacks == 3 && !p->inRecovery) {
-            fastRetransmit(p);
-        } else if (p->dupacks > 3 && p->inRecovery) {
+        if (p->dupacks < 255) p->dupacks++;
+        if (p->inRecovery) {
             p->cwnd += p->mss;  // inflate: each dup ACK means a segment left the network
+        } else if (p->dupacks >= dupThresh(p)) {
+            fastRetransmit(p);  // 3 duplicate ACKs, or fewer: early retransmit (RFC 5827)
         }
     }
     // (An old ACK, below snd_una, is ignored: reordering must not reset the count.)
@@ -994,7 +1173,9 @@ void syncInput(Pcb* p, Seg s) {
         sendAck(p);
         return;
     }
-    // Trim to the window: data before rcv_nxt, and beyond the right edge.
+    // Trim to the window: data before rcv_nxt, and beyond the right edge.  Data we already
+    // had means the peer retransmitted: it is recovering a loss, and its ACK goes at once.
+    bool resent = s.len && lt(s.seq, p->rcv_nxt);
     if (lt(s.seq, p->rcv_nxt)) {
         uint32_t cut = p->rcv_nxt - s.seq;
         if (s.flags & SYN) {
@@ -1037,7 +1218,7 @@ void syncInput(Pcb* p, Seg s) {
     if (p->state == SYN_RCVD) {
         if (!(lt(p->snd_una, s.ack) && le(s.ack, p->snd_max))) {
             sendRaw(p->netif, p->localIp, p->remoteIp, p->localPort, p->remotePort, s.ack, 0, RST,
-                    0, NULL, 0, false);
+                    0, NULL, 0);
             return;
         }
         p->snd_una = p->iss + 1;
@@ -1050,7 +1231,8 @@ void syncInput(Pcb* p, Seg s) {
         p->snd_wl2 = s.ack;
         p->cwnd = umin(4u * p->mss, umax(2u * p->mss, 4380u));
         p->ssthresh = 0xFFFF;
-        rttSample(p, (uint32_t)(now() - p->created));
+        if (p->rttTiming) rttSample(p, (uint32_t)(now() - p->rttStart));  // Karn
+        p->rttTiming = false;
         if (p->parent) {
             if (!passiveEstablished(p)) return;
         } else if (p->sock) {
@@ -1089,7 +1271,7 @@ void syncInput(Pcb* p, Seg s) {
             bool hadOoo = p->ooo != NULL;
             if (s.len >= p->mss) p->fullSegs++;
             bool finDone = deliver(p, s.seq, s.data, s.len, fin);
-            if (hadOoo || finDone) ackNow = true;
+            if (hadOoo || finDone || resent) ackNow = true;
             // Every second full segment (RFC 1122 4.2.3.2) is acknowledged by the end of
             // this Net::poll(), so a reply the application sends meanwhile carries it.
             else if (p->fullSegs >= 2) p->ackPending = true;
@@ -1116,8 +1298,10 @@ void syncInput(Pcb* p, Seg s) {
                 }
             }
         } else {
-            // Out of order: keep it (bounded) and send a duplicate ACK at once (RFC 5681 4.2).
+            // Out of order: keep it (bounded) and send a duplicate ACK at once (RFC 5681 4.2),
+            // its SACK block first (RFC 2018).
             oooInsert(p, s.seq, s.data, s.len, fin);
+            sackNote(p, s.seq);
             ackNow = true;
         }
     }
@@ -1148,6 +1332,14 @@ bool parseOptions(const uint8_t* t, int doff, Seg* s) {
         if (kind == 2) {
             if (l != 4) return false;
             s->mss = rd16(t + i + 2);
+        } else if (kind == 4 && l == 2) {
+            s->sackPerm = true;
+        } else if (kind == 5 && l >= 10 && (l - 2) % 8 == 0) {
+            // SACK blocks; a malformed length is skipped like an unknown option.
+            for (int k = 0; k < (l - 2) / 8 && s->nsack < 4; k++, s->nsack++) {
+                s->sackL[s->nsack] = rd32(t + i + 2 + 8 * k);
+                s->sackR[s->nsack] = rd32(t + i + 6 + 8 * k);
+            }
         }
         i += l;
     }
@@ -1185,6 +1377,8 @@ void TcpCore::input(NetIf* nif, const uint8_t* ip, int ihl, int total) {
     s.data = t + doff;
     s.len = (uint32_t)(n - doff);
     s.mss = 0;
+    s.sackPerm = false;
+    s.nsack = 0;
     if (dst != nif->getIp().toU32() || sport == 0 || dport == 0) {  // TCP is unicast only
         S.tcp_dropped++;
         return;
@@ -1279,6 +1473,7 @@ void persistTimeout(Pcb* p, uint64_t t) {
     // One byte: the first unacknowledged one (sent once, then repeated).
     uint32_t contig = 0;
     const uint8_t* d = p->sndq.at(0, &contig);
+    if (p->rttTiming && p->rttSeq == p->snd_una) p->rttTiming = false;  // Karn
     sendSeg(p, p->snd_una, ACK, d, 1, false);
     if (p->snd_nxt == p->snd_una) {
         p->snd_nxt++;

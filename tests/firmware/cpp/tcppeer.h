@@ -81,6 +81,7 @@ struct Seg {
     uint32_t seq = 0, ack = 0;
     uint8_t flags = 0;
     uint16_t wnd = 0, mss = 0;
+    Bytes opts;  // the option bytes, as sent
     Bytes data;
 };
 
@@ -101,6 +102,8 @@ Seg ptcp(const Bytes& f) {
     s.wnd = g16(t, 14);
     size_t doff = (t[12] >> 4) * 4u;
     if (doff > 20 && t[20] == 2 && t[21] == 4) s.mss = g16(t, 22);
+    if (doff > t.size()) return s;
+    s.opts.assign(t.begin() + 20, t.begin() + (long)doff);
     s.data.assign(t.begin() + (long)doff, t.end());
     s.ok = true;
     return s;
@@ -140,6 +143,54 @@ struct Peer {
 };
 
 Bytes mssOpt(uint16_t m) { return Bytes{2, 4, (uint8_t)(m >> 8), (uint8_t)m}; }
+// MSS + NOP NOP SACK-permitted, as a SYN offering SACK carries them.
+Bytes mssSackOpt(uint16_t m) {
+    Bytes b = mssOpt(m);
+    b.insert(b.end(), {1, 1, 4, 2});
+    return b;
+}
+// A SACK option (NOP NOP kind 5) with the given blocks.
+Bytes sackOpt(const std::vector<std::pair<uint32_t, uint32_t>>& blocks) {
+    Bytes b{1, 1, 5, (uint8_t)(2 + 8 * blocks.size())};
+    for (auto& bl : blocks)
+        for (uint32_t v : {bl.first, bl.second})
+            b.insert(b.end(), {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v});
+    return b;
+}
+
+// Walks a segment's options: the kinds present, in order, and the SACK blocks.
+struct Opts {
+    bool ok = true;  // well formed
+    std::vector<int> kinds;
+    std::vector<std::pair<uint32_t, uint32_t>> sack;
+    bool has(int k) const {
+        for (int x : kinds)
+            if (x == k) return true;
+        return false;
+    }
+};
+Opts opts(const Bytes& o) {
+    Opts r;
+    for (size_t i = 0; i < o.size();) {
+        int k = o[i];
+        if (k == 0) break;
+        if (k == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= o.size() || o[i + 1] < 2 || i + o[i + 1] > o.size()) {
+            r.ok = false;
+            break;
+        }
+        int l = o[i + 1];
+        r.kinds.push_back(k);
+        if (k == 5)
+            for (int j = 2; j + 8 <= l; j += 8)
+                r.sack.push_back({g32(o, i + j), g32(o, i + j + 4)});
+        i += l;
+    }
+    return r;
+}
 
 std::vector<int> g_ev;
 void onEv(TCPSocketEvent e) { g_ev.push_back((int)e); }
@@ -157,10 +208,11 @@ struct Server {
         CHECK_EQ(lis.bind(Host(IpAddr(), 7, NULL)), TCPSOCKET_OK);
         CHECK_EQ(lis.listen(), TCPSOCKET_OK);
     }
-    void open(uint16_t peerMss = 536) {
+    bool sackOffered = false;  // our SYN-ACK carried SACK-permitted
+    void open(uint16_t peerMss = 536, bool sack = false) {
         listen();
         SegOpt o;
-        o.opts = mssOpt(peerMss);
+        o.opts = sack ? mssSackOpt(peerMss) : mssOpt(peerMss);
         peer.send(S, Bytes(), o);
         Net::poll();
         auto v = out();
@@ -170,6 +222,7 @@ struct Server {
         CHECK_EQ(v[0].ack, peer.seq);
         CHECK_EQ(v[0].mss, NETCFG_TCP_MSS);
         iss = v[0].seq;
+        sackOffered = opts(v[0].opts).has(4);
         peer.ack = iss + 1;
         peer.send(A);
         Net::poll();

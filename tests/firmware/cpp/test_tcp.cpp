@@ -1090,3 +1090,410 @@ TEST(old_segments_old_acks_and_windows) {
     if (!v.empty()) CHECK_EQ(v[0].data, bytes("xy"));
     delete e;
 }
+
+// --- SACK (RFC 2018), early retransmit (RFC 5827), limited transmit (RFC 3042), Karn ----------
+
+TEST(sack_permitted_offered_and_accepted) {
+    EthernetNetIf* e = setup();
+    {
+        // Passive open: offered back only when the peer's SYN offers it.
+        Server srv;
+        srv.open(536, true);
+        CHECK_EQ(srv.sackOffered, NETCFG_TCP_SACK != 0);
+    }
+    drain();
+    learn_peer();
+    {
+        Server srv;
+        srv.peer.port = 40001;
+        srv.open(536, false);
+        CHECK(!srv.sackOffered);
+    }
+    drain();
+    learn_peer();
+    // Active open: our SYN offers it, after the MSS option, the header padded with NOPs.
+    TCPSocket s;
+    s.setOnEvent(&onEv);
+    CHECK_EQ(s.connect(Host(IpAddr(192, 0, 2, 20), 80, NULL)), TCPSOCKET_OK);
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) {
+        Opts o = opts(v[0].opts);
+        CHECK(o.ok);
+        CHECK_EQ(v[0].opts.size() % 4, 0u);
+        CHECK_EQ(o.has(4), NETCFG_TCP_SACK != 0);
+        CHECK_EQ(v[0].mss, NETCFG_TCP_MSS);
+    }
+    s.close();
+    drain();
+    delete e;
+}
+
+// SACK blocks on every ACK while out-of-order data is held: the block of the latest segment
+// first, then the blocks of the segments received before it; none once the holes are filled.
+TEST(sack_blocks_on_acks_while_out_of_order) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open(536, true);
+    Peer& p = srv.peer;
+    uint32_t s0 = p.seq;
+    Bytes d(100, 'd');
+    // Holes at [0,100), [200,300), [400,500), [600,700): four out-of-order blocks.
+    p.sendAt(s0 + 200, A, d);
+    Net::poll();
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) {
+        CHECK_EQ(v[0].ack, s0);
+        Opts o = opts(v[0].opts);
+        CHECK(o.ok);
+        CHECK_EQ(v[0].opts.size() % 4, 0u);
+        if (NETCFG_TCP_SACK) {
+            CHECK_EQ(o.sack.size(), 1u);
+            if (!o.sack.empty()) CHECK(o.sack[0] == std::make_pair(s0 + 200, s0 + 300));
+        } else {
+            CHECK(o.sack.empty());
+        }
+    }
+    p.sendAt(s0 + 600, A, d);
+    p.sendAt(s0 + 400, A, d);
+    p.sendAt(s0 + 800, A, d);
+    Net::poll();
+    v = out();
+    typedef std::vector<std::pair<uint32_t, uint32_t>> B;
+    CHECK_EQ(v.size(), 3u);
+    if (v.size() == 3 && NETCFG_TCP_SACK) {
+        CHECK(opts(v[0].opts).sack == (B{{s0 + 600, s0 + 700}, {s0 + 200, s0 + 300}}));
+        CHECK(opts(v[1].opts).sack ==
+              (B{{s0 + 400, s0 + 500}, {s0 + 600, s0 + 700}, {s0 + 200, s0 + 300}}));
+        CHECK(opts(v[2].opts).sack == (B{{s0 + 800, s0 + 900},
+                                         {s0 + 400, s0 + 500},
+                                         {s0 + 600, s0 + 700},
+                                         {s0 + 200, s0 + 300}}));
+        CHECK_EQ(v[2].opts.size(), 36u);  // NOP NOP + 2 + 4 x 8: the most that fits
+    }
+    // The first hole filled: the ACK moves, the blocks left keep their order.
+    p.sendAt(s0, A, Bytes(200, 'a'));
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) {
+        CHECK_EQ(v[0].ack, s0 + 300);
+        if (NETCFG_TCP_SACK)
+            CHECK(opts(v[0].opts).sack ==
+                  (B{{s0 + 800, s0 + 900}, {s0 + 400, s0 + 500}, {s0 + 600, s0 + 700}}));
+    }
+    p.sendAt(s0 + 300, A, d);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) {
+        CHECK_EQ(v[0].ack, s0 + 500);
+        if (NETCFG_TCP_SACK)
+            CHECK(opts(v[0].opts).sack == (B{{s0 + 800, s0 + 900}, {s0 + 600, s0 + 700}}));
+    }
+    // A segment joining two blocks: one block, first.
+    p.sendAt(s0 + 700, A, d);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty() && NETCFG_TCP_SACK) CHECK(opts(v[0].opts).sack == (B{{s0 + 600, s0 + 900}}));
+    p.sendAt(s0 + 500, A, d);
+    Net::poll();
+    v = out();
+    CHECK(!v.empty());
+    if (!v.empty()) {
+        CHECK_EQ(v.back().ack, s0 + 900);
+        CHECK(v.back().opts.empty());  // nothing out of order: no SACK option
+    }
+    p.seq = s0 + 900;
+    delete e;
+}
+
+// A data segment sent while out-of-order data is held carries the SACK blocks and, with them,
+// no more than the peer's MSS; a SACK without SACK-permitted is never sent.
+TEST(sack_blocks_fit_beside_data) {
+    EthernetNetIf* e = setup();
+    {
+        Server srv;
+        srv.open(536, true);
+        Peer& p = srv.peer;
+        p.sendAt(p.seq + 100, A, Bytes(50, 'x'));
+        Net::poll();
+        out();
+        std::string big(NETCFG_TCP_SND_BUF, 'z');
+        CHECK(srv.conn->send(big.data(), (int)big.size()) > 0);
+        auto v = out();
+        CHECK(v.size() >= 2u);
+        for (auto& sg : v) {
+            CHECK(sg.data.size() + sg.opts.size() <= 536u);
+            if (NETCFG_TCP_SACK) CHECK_EQ(opts(sg.opts).sack.size(), 1u);
+        }
+    }
+    drain();
+    learn_peer();
+    {
+        Server srv;
+        srv.peer.port = 40002;
+        srv.open(536, false);
+        Peer& p = srv.peer;
+        p.sendAt(p.seq + 100, A, Bytes(50, 'x'));
+        Net::poll();
+        auto v = out();
+        CHECK_EQ(v.size(), 1u);
+        if (!v.empty()) CHECK(v[0].opts.empty());
+    }
+    delete e;
+}
+
+// The peer's SACK blocks, well formed or not, do no harm: a malformed SACK option is skipped
+// (the segment's data is still taken), blocks beyond what was sent are ignored.
+TEST(incoming_sack_option_parsed_without_harm) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open(536, true);
+    Peer& p = srv.peer;
+    CHECK_EQ(srv.conn->send("abcdef", 6), 6);
+    out();
+    SegOpt o;
+    o.opts = Bytes{1, 1, 5, 7, 0, 0, 0, 0, 0, 0, 0, 1};  // bad length (7)
+    p.send(A, bytes("hi"), o);
+    Net::poll();
+    char b[16];
+    CHECK_EQ(srv.conn->recv(b, sizeof b), 2);
+    o.opts = sackOpt({{p.ack + 100, p.ack + 200}, {p.ack - 50, p.ack - 10}});  // nonsense
+    p.send(A, Bytes(), o);
+    o.opts = sackOpt({{p.ack + 2, p.ack + 4}, {p.ack + 4, p.ack + 6}, {p.ack, p.ack + 1},
+                      {p.ack + 1, p.ack + 2}});
+    p.send(A, Bytes(), o);
+    Net::poll();
+    CHECK_EQ(Net::stats().tcp_bad_header, 0u);
+    p.ack += 6;
+    p.send(A);
+    Net::poll();
+    CHECK_EQ(TcpCore::pcbsInUse(), 1);
+    out();
+    delete e;
+}
+
+// Early retransmit (RFC 5827): 3 segments outstanding and nothing more to send: 2 duplicate
+// ACKs retransmit the first; with 2 outstanding, 1 does.
+TEST(early_retransmit_with_few_segments_outstanding) {
+    EthernetNetIf* e = setup();
+    {
+        Server srv;
+        srv.open(300);
+        Peer& p = srv.peer;
+        std::string d(900, 'q');
+        CHECK_EQ(srv.conn->send(d.data(), 900), 900);
+        auto v = out();
+        CHECK_EQ(v.size(), 3u);
+        uint32_t first = v.empty() ? 0 : v[0].seq;
+        p.send(A);  // first duplicate ACK: segment 1 missing
+        Net::poll();
+        CHECK_EQ(out().size(), 0u);
+        p.send(A);  // second: oseg - 1 = 2
+        Net::poll();
+        v = out();
+        CHECK_EQ(v.size(), 1u);
+        if (!v.empty()) {
+            CHECK_EQ(v[0].seq, first);
+            CHECK_EQ(v[0].data.size(), 300u);
+        }
+        // Segment 1 arrives: 2 left; segment 2 is missing: one duplicate ACK is enough.
+        p.ack += 300;
+        p.send(A);
+        Net::poll();
+        v = out();  // (NewReno: a partial ACK retransmits the next segment at once)
+        p.ack += 300;
+        p.send(A);
+        Net::poll();
+        out();
+        p.ack += 300;
+        p.send(A);
+        Net::poll();
+        CHECK_EQ(out().size(), 0u);
+        CHECK_EQ(srv.conn->send(d.data(), 600), 600);
+        v = out();
+        CHECK_EQ(v.size(), 2u);
+        p.send(A);
+        Net::poll();
+        v = out();
+        CHECK_EQ(v.size(), 1u);
+        if (!v.empty()) CHECK_EQ(v[0].seq, p.ack);
+        p.ack += 600;
+        p.send(A);
+        Net::poll();
+        out();
+    }
+    drain();
+    delete e;
+}
+
+// With SACK, the duplicate ACKs are those that SACK new data, data-carrying or not (RFC
+// 6675); a repeated ACK that SACKs nothing new is not one.
+TEST(early_retransmit_counts_sacked_segments) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open(300, true);
+    if (!NETCFG_TCP_SACK) {
+        delete e;
+        return;
+    }
+    Peer& p = srv.peer;
+    std::string d(900, 'q');
+    CHECK_EQ(srv.conn->send(d.data(), 900), 900);
+    auto v = out();
+    CHECK_EQ(v.size(), 3u);
+    uint32_t a = p.ack;
+    SegOpt o;
+    o.opts = sackOpt({{a + 300, a + 600}});
+    p.send(A | P, bytes("x"), o);  // carries data, SACKs segment 2
+    p.send(A, Bytes(), o);         // the same again: nothing new
+    Net::poll();
+    v = out();
+    for (auto& sg : v) CHECK(sg.seq != a || sg.data.empty());  // no retransmission yet
+    o.opts = sackOpt({{a + 300, a + 900}});
+    p.send(A | P, bytes("y"), o);  // SACKs segment 3: the second duplicate ACK
+    Net::poll();
+    v = out();
+    bool rtx = false;
+    for (auto& sg : v) rtx |= sg.seq == a && sg.data.size() == 300u;
+    CHECK(rtx);
+    p.ack += 900;
+    p.send(A);
+    Net::poll();
+    out();
+    delete e;
+}
+
+// Limited transmit (RFC 3042): the first and second duplicate ACKs each send one new segment
+// the congestion window holds back; no retransmission before the third.
+TEST(limited_transmit_on_first_two_dupacks) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open(300);
+    Peer& p = srv.peer;
+    std::string d(1608, 'q');
+    CHECK_EQ(srv.conn->send(d.data(), 1608), 1608);
+    auto v = out();
+    CHECK_EQ(v.size(), 4u);  // initial window: 4 x 300
+    uint32_t next = v.empty() ? 0 : v.back().seq + 300;
+    p.send(A);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) {
+        CHECK_EQ(v[0].seq, next);
+        CHECK_EQ(v[0].data.size(), 300u);
+    }
+    p.send(A);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) {
+        CHECK_EQ(v[0].seq, next + 300);
+        CHECK_EQ(v[0].data.size(), 108u);
+    }
+    CHECK_EQ(Net::stats().tcp_retransmits, 0u);
+    p.send(A);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) CHECK_EQ(v[0].seq, p.ack);  // third: fast retransmit
+    p.ack += 1608;
+    p.send(A);
+    Net::poll();
+    out();
+    delete e;
+}
+
+// Karn's rule in the handshake: a SYN-ACK or SYN that had to be retransmitted gives no RTT
+// sample (the ACK cannot say which copy it answers): the RTO stays the initial 3 s instead of
+// a sample of 3 s + RTT making it ~9 s.
+TEST(retransmitted_syn_gives_no_rtt_sample) {
+    EthernetNetIf* e = setup();
+    {
+        Server srv;
+        srv.listen();
+        Peer& p = srv.peer;
+        SegOpt o;
+        o.opts = mssOpt(536);
+        p.send(S, Bytes(), o);
+        Net::poll();
+        auto v = out();
+        CHECK_EQ(v.size(), 1u);
+        host_board::advance_ms(NETCFG_TCP_RTO_INIT_MS);
+        Net::poll();
+        v = out();
+        CHECK_EQ(v.size(), 1u);  // the SYN-ACK again
+        if (v.empty()) return;
+        host_board::advance_ms(20);
+        p.ack = v[0].seq + 1;
+        p.send(A);
+        Net::poll();
+        Host client;
+        CHECK_EQ(srv.lis.accept(&client, &srv.conn), TCPSOCKET_OK);
+        if (!srv.conn) return;
+        CHECK_EQ(srv.conn->send("x", 1), 1);
+        out();
+        CHECK_EQ(Net::nextTimerUs() - board::micros(), (uint64_t)NETCFG_TCP_RTO_INIT_MS * 1000);
+        p.ack += 1;
+        p.send(A);
+        Net::poll();
+    }
+    drain();
+    learn_peer();
+    {
+        TCPSocket s;
+        s.setOnEvent(&onEv);
+        CHECK_EQ(s.connect(Host(IpAddr(192, 0, 2, 20), 80, NULL)), TCPSOCKET_OK);
+        out();
+        host_board::advance_ms(NETCFG_TCP_RTO_INIT_MS);
+        Net::poll();
+        auto v = out();
+        CHECK_EQ(v.size(), 1u);  // the SYN again
+        host_board::advance_ms(20);
+        Peer p;
+        p.port = 80;
+        p.myPort = v.empty() ? 0 : v[0].sport;
+        p.ack = v.empty() ? 0 : v[0].seq + 1;
+        SegOpt o;
+        o.opts = mssOpt(536);
+        p.send(S | A, Bytes(), o);
+        Net::poll();
+        out();
+        CHECK_EQ(s.send("x", 1), 1);
+        out();
+        CHECK_EQ(Net::nextTimerUs() - board::micros(), (uint64_t)NETCFG_TCP_RTO_INIT_MS * 1000);
+        s.close();
+    }
+    drain();
+    delete e;
+}
+
+// A segment repeating data already received along with new data (a retransmission that
+// overlaps rcv_nxt) is ACKed at once, not delayed: its sender is recovering a loss (RFC 5681
+// 4.2); a segment entirely old is ACKed at once too.
+TEST(retransmission_overlapping_received_data_acked_at_once) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open();
+    Peer& p = srv.peer;
+    uint32_t s0 = p.seq;
+    p.send(A, Bytes(100, 'a'));
+    Net::poll();
+    CHECK_EQ(out().size(), 0u);  // delayed
+    p.sendAt(s0, A, Bytes(200, 'a'));
+    Net::poll();
+    auto v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) CHECK_EQ(v[0].ack, s0 + 200);
+    p.sendAt(s0, A, Bytes(200, 'a'));  // all of it old
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) CHECK_EQ(v[0].ack, s0 + 200);
+    p.seq = s0 + 200;
+    delete e;
+}
