@@ -129,7 +129,7 @@ def _run(args):
     except ImageError as e:
         return _fail(str(e))
 
-    from .core.netlink import open_link
+    from .core.ethlink import open_link
     from .core.serial import open_serial
 
     serial = link = pcap = control = None

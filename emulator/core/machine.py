@@ -26,7 +26,7 @@ from .clock import BoardClock
 from .cpu import GuestFault, create_cpu, fault_from_ucerror, read_regs
 from .impair import ImpairError, LinkImpairment, parse_request, validate_flap
 from .loader import ImageError, load_image, lpc17xx_checksum_ok
-from .nvic import SVCALL
+from .scs import SVCALL
 from .regs import Peripheral
 from .slices import SliceWatchdog
 

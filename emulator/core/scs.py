@@ -6,9 +6,9 @@ IRQ lines exist.
 Interrupt lines from peripherals are level signals.  While a line is asserted its
 pending bit is set, so a pending bit cleared through ICPR while the line is still high
 becomes pending again at once (as on silicon).  WFI wakes when an *enabled* interrupt is
-pending, whatever PRIMASK says; the run loop asks :meth:`Nvic.wake_pending`.
+pending, whatever PRIMASK says; the run loop asks :meth:`Scs.wake_pending`.
 
-Exceptions are taken by the run loop (core.exceptions) using :meth:`Nvic.next_exception`.
+Exceptions are taken by the run loop (core.exceptions) using :meth:`Scs.next_exception`.
 """
 
 from .regs import Field, Peripheral, Reg
@@ -28,7 +28,7 @@ _CTRL_CLKSOURCE = 4
 _CTRL_COUNTFLAG = 1 << 16
 
 
-class Nvic(Peripheral):
+class Scs(Peripheral):
     """The whole SCS block.  extra: {"irq_lines": N, "prio_bits": 5}."""
 
     READ_EFFECTS = ("SYST_CSR",)   # COUNTFLAG clears on read

@@ -6,7 +6,7 @@ from emulator.boards.lpc1768.emac import Emac
 from emulator.boards.lpc1768.sysctl import SysCtl
 from emulator.boards.lpc1768.timer import Timer
 from emulator.boards.lpc1768.uart import Uart
-from emulator.core.nvic import Nvic
+from emulator.core.scs import Scs
 
 
 class FakeCtx:
@@ -124,7 +124,7 @@ def test_timer_counter_reset_holds_zero():
 
 def test_nvic_level_line_repends_after_icpr():
     ctx = FakeCtx()
-    n = Nvic("SCS", ctx, (), {"irq_lines": 35, "prio_bits": 5})
+    n = Scs("SCS", ctx, (), {"irq_lines": 35, "prio_bits": 5})
     w(n, 0x100, 1 << 5)                 # ISER0
     n.set_line(5, True)
     assert n.wake_pending()
@@ -139,7 +139,7 @@ def test_nvic_level_line_repends_after_icpr():
 
 def test_nvic_priority_bits_and_sysresetreq():
     ctx = FakeCtx()
-    n = Nvic("SCS", ctx, (), {"irq_lines": 35, "prio_bits": 5})
+    n = Scs("SCS", ctx, (), {"irq_lines": 35, "prio_bits": 5})
     n.write(0x404, 1, 0xFF)             # IPR byte for IRQ 4
     assert n.read(0x404, 1) == 0xF8
     w(n, 0xD0C, 0x0004)                 # no VECTKEY: ignored
@@ -151,7 +151,7 @@ def test_nvic_priority_bits_and_sysresetreq():
 
 def test_systick_counts_and_pends():
     ctx = FakeCtx()
-    n = Nvic("SCS", ctx, (), {"irq_lines": 35, "prio_bits": 5})
+    n = Scs("SCS", ctx, (), {"irq_lines": 35, "prio_bits": 5})
     w(n, 0x014, 95_999)                 # 1 ms at 96 MHz
     w(n, 0x018, 0)
     w(n, 0x010, 7)

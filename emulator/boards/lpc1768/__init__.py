@@ -4,7 +4,7 @@ Everything about *where* things sit is in :mod:`.memory_map`; the classes below 
 know offsets.
 """
 
-from ...core.nvic import Nvic
+from ...core.scs import Scs
 from ...core.regs import Unmodelled
 from .emac import Emac
 from .gpio import Gpio
@@ -23,7 +23,7 @@ PERIPHERALS = {
     "uart": Uart,
     "timer": Timer,
     "emac": Emac,
-    "nvic": Nvic,
+    "scs": Scs,
     "unmodelled": Unmodelled,
     "bitband": Unmodelled,
 }

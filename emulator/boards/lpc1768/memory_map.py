@@ -67,7 +67,7 @@ MEMORY_MAP = (
     _r("USB", 0x5000_C000, 16 * KiB, "unmodelled", (24,)),
     # -- Cortex-M3 private peripheral bus ---------------------------------------------------
     _r("PPB_ITM_DWT_FPB", 0xE000_0000, 0xE000, "unmodelled"),
-    _r("SCS", 0xE000_E000, 0x1000, "nvic", irq_lines=35, prio_bits=5),
+    _r("SCS", 0xE000_E000, 0x1000, "scs", irq_lines=35, prio_bits=5),
     _r("PPB_TPIU_ETM_ROMTABLE", 0xE000_F000, 0xF1000, "unmodelled"),
 )
 
