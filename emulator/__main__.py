@@ -1,7 +1,8 @@
 """Command line: ``python -m emulator IMAGE [options]`` (console script ``lpc-emulator``).
 
 Exit codes: 0 stopped (control "stop", SIGINT, SIGTERM); 2 usage or image/transport error;
-3 guest fault (one line on stderr naming the fault, PC and registers).
+3 guest fault the guest cannot take (no HardFault handler, or lock-up: a fault inside
+HardFault); one line on stderr naming the fault, PC and registers.
 """
 
 import argparse
@@ -60,7 +61,8 @@ def build_parser():
                    help="hold the CPU (board time 0) until a control {\"cmd\": \"resume\"}: "
                         "open the serial port first to see every byte from boot on")
     p.add_argument("--on-fault", choices=("exit", "halt"), default="exit",
-                   help="guest fault: exit with code 3 (default) or halt and keep serving "
+                   help="a guest fault the guest cannot take (no HardFault handler, lock-up): "
+                        "exit with code 3 (default) or halt and keep serving "
                         "the control channel")
     p.add_argument("--log-level", default="warning",
                    choices=("debug", "info", "warning", "error"),

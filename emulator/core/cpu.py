@@ -20,31 +20,58 @@ REG_IDS = (A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2, A.UC_ARM_REG_R3,
            A.UC_ARM_REG_R12, A.UC_ARM_REG_SP, A.UC_ARM_REG_LR, A.UC_ARM_REG_PC,
            A.UC_ARM_REG_XPSR)
 
-# UcError numbers -> fault kind
+# Exception numbers of the faults, and the fault status bits (ARMv7-M ARM B3.2.15-B3.2.18)
+HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT = 3, 4, 5, 6
+CFSR_IACCVIOL, CFSR_DACCVIOL, CFSR_MMARVALID = 1 << 0, 1 << 1, 1 << 7
+CFSR_IBUSERR, CFSR_PRECISERR, CFSR_STKERR, CFSR_BFARVALID = 1 << 8, 1 << 9, 1 << 12, 1 << 15
+CFSR_UNDEFINSTR, CFSR_INVSTATE, CFSR_UNALIGNED = 1 << 16, 1 << 17, 1 << 24
+HFSR_FORCED = 1 << 30
+
+# UcError numbers -> (fault kind, exception, CFSR bits; the address goes to BFAR/MMFAR)
 _UC_FAULTS = {
-    C.UC_ERR_READ_UNMAPPED: "unmapped read",
-    C.UC_ERR_WRITE_UNMAPPED: "unmapped write",
-    C.UC_ERR_FETCH_UNMAPPED: "instruction fetch from unmapped address",
-    C.UC_ERR_INSN_INVALID: "undefined instruction",
-    C.UC_ERR_WRITE_PROT: "write to read-only memory",
-    C.UC_ERR_READ_PROT: "read of protected memory",
-    C.UC_ERR_FETCH_PROT: "instruction fetch from non-executable memory",
-    C.UC_ERR_READ_UNALIGNED: "unaligned read",
-    C.UC_ERR_WRITE_UNALIGNED: "unaligned write",
-    C.UC_ERR_FETCH_UNALIGNED: "unaligned instruction fetch",
-    C.UC_ERR_EXCEPTION: "unhandled CPU exception",
+    C.UC_ERR_READ_UNMAPPED: ("unmapped read", BUSFAULT, CFSR_PRECISERR),
+    C.UC_ERR_WRITE_UNMAPPED: ("unmapped write", BUSFAULT, CFSR_PRECISERR),
+    C.UC_ERR_FETCH_UNMAPPED: ("instruction fetch from unmapped address", BUSFAULT,
+                              CFSR_IBUSERR),
+    C.UC_ERR_INSN_INVALID: ("undefined instruction", USAGEFAULT, CFSR_UNDEFINSTR),
+    C.UC_ERR_WRITE_PROT: ("write to read-only memory", BUSFAULT, CFSR_PRECISERR),
+    C.UC_ERR_READ_PROT: ("read of protected memory", BUSFAULT, CFSR_PRECISERR),
+    C.UC_ERR_FETCH_PROT: ("instruction fetch from non-executable memory", MEMMANAGE,
+                          CFSR_IACCVIOL),
+    C.UC_ERR_READ_UNALIGNED: ("unaligned read", USAGEFAULT, CFSR_UNALIGNED),
+    C.UC_ERR_WRITE_UNALIGNED: ("unaligned write", USAGEFAULT, CFSR_UNALIGNED),
+    C.UC_ERR_FETCH_UNALIGNED: ("unaligned instruction fetch", USAGEFAULT, CFSR_INVSTATE),
+    C.UC_ERR_EXCEPTION: ("unhandled CPU exception", HARDFAULT, 0),
 }
 
 
 class GuestFault(Exception):
-    """The guest did something a real LPC1768 would answer with a HardFault/lock-up."""
+    """The guest did something a real LPC1768 would answer with a fault exception.
 
-    def __init__(self, kind, address=None, detail=""):
+    ``exception`` is the fault's exception number (MEMMANAGE, BUSFAULT, USAGEFAULT or
+    HARDFAULT) and ``cfsr``/``hfsr``/``mmfar``/``bfar`` what the core would record, for
+    :class:`~emulator.core.exceptions.ExceptionUnit` to take it; ``exception`` None is a
+    fault no CPU exception stands for (a peripheral's DMA), reported as it is.  ``lockup``:
+    the core stopped (a fault inside HardFault)."""
+
+    def __init__(self, kind, address=None, detail="", *, exception=None, cfsr=0, hfsr=0,
+                 lockup=False):
         super().__init__(kind)
         self.kind = kind
         self.address = address
         self.detail = detail
+        self.exception = exception
+        self.cfsr = cfsr
+        self.hfsr = hfsr
+        self.lockup = lockup
         self.regs = None
+        self.mmfar = self.bfar = None
+        if address is not None and cfsr & CFSR_PRECISERR:
+            self.cfsr |= CFSR_BFARVALID
+            self.bfar = address
+        elif address is not None and cfsr & CFSR_DACCVIOL:
+            self.cfsr |= CFSR_MMARVALID
+            self.mmfar = address
 
     def message(self):
         text = f"guest fault: {self.kind}"
@@ -59,8 +86,9 @@ class GuestFault(Exception):
 
 
 def fault_from_ucerror(err, address=None):
-    kind = _UC_FAULTS.get(err.errno, f"CPU error {err}")
-    return GuestFault(kind, address)
+    kind, exception, cfsr = _UC_FAULTS.get(err.errno, (f"CPU error {err}", HARDFAULT, 0))
+    return GuestFault(kind, address, exception=exception, cfsr=cfsr,
+                      hfsr=HFSR_FORCED if exception == HARDFAULT else 0)
 
 
 def create_cpu(model):

@@ -8,7 +8,8 @@ pending bit is set, so a pending bit cleared through ICPR while the line is stil
 becomes pending again at once (as on silicon).  WFI wakes when an *enabled* interrupt is
 pending, whatever PRIMASK says; the run loop asks :meth:`Scs.wake_pending`.
 
-Exceptions are taken by the run loop (core.exceptions) using :meth:`Scs.next_exception`.
+Exceptions are taken by :mod:`.exceptions` using :meth:`Scs.next_exception`; faults it
+takes are recorded in CFSR/HFSR/MMFAR/BFAR through :meth:`Scs.record_fault`.
 """
 
 from .regs import Field, Peripheral, Reg
@@ -270,6 +271,16 @@ class Scs(Peripheral):
         if value & 0x1:
             self.log_once("vectreset", "AIRCR.VECTRESET treated as SYSRESETREQ")
             self.ctx.request_reset("VECTRESET")
+
+    def record_fault(self, cfsr=0, hfsr=0, mmfar=None, bfar=None):
+        """A fault the core takes: status bits accumulate (write one to clear), the
+        address registers hold the last valid address (core.exceptions)."""
+        self.r["CFSR"] |= cfsr
+        self.r["HFSR"] |= hfsr
+        if mmfar is not None:
+            self.r["MMFAR"] = mmfar & 0xFFFFFFFF
+        if bfar is not None:
+            self.r["BFAR"] = bfar & 0xFFFFFFFF
 
     def write_CFSR(self, value, mask):
         self.r["CFSR"] &= ~(value & mask)

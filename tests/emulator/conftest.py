@@ -42,14 +42,16 @@ def _patch_checksum(path):
         f.write(struct.pack("<I", (-sum(words)) & 0xFFFFFFFF))
 
 
-def build_firmware(name, sources=None, ld="lpc1768.ld"):
+def build_firmware(name, sources=None, ld="lpc1768.ld", defines=(), variant=""):
+    """Build ``name.c`` (or *sources*); *defines* (``-D``) make a *variant* of it."""
     sources = sources or [f"{name}.c"]
     files = [FW_DIR / s for s in sources] + [FW_DIR / ld]
+    flags = ZIG_FLAGS + [f"-D{d}" for d in defines]
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.read_bytes())
-    digest.update(" ".join(ZIG_FLAGS).encode())
-    out = CACHE / f"{name}-{digest.hexdigest()[:12]}.elf"
+    digest.update(" ".join(flags).encode())
+    out = CACHE / f"{name}{'-' + variant if variant else ''}-{digest.hexdigest()[:12]}.elf"
     if out.exists():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -57,7 +59,7 @@ def build_firmware(name, sources=None, ld="lpc1768.ld"):
     env.setdefault("ZIG_GLOBAL_CACHE_DIR", str(ROOT / "build" / "zig-cache"))
     env.setdefault("ZIG_LOCAL_CACHE_DIR", str(ROOT / "build" / "zig-cache"))
     tmp = out.with_suffix(".tmp")
-    cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_FLAGS, "-T", str(FW_DIR / ld),
+    cmd = [sys.executable, "-m", "ziglang", "cc", *flags, "-T", str(FW_DIR / ld),
            *[str(FW_DIR / s) for s in sources], "-o", str(tmp)]
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if res.returncode != 0:
@@ -70,6 +72,12 @@ def build_firmware(name, sources=None, ld="lpc1768.ld"):
 @pytest.fixture(scope="session")
 def testfw():
     return build_firmware("testfw")
+
+
+@pytest.fixture(scope="session")
+def testfw_hardfault():
+    """testfw with a HardFault handler that reports the fault registers (see testfw.c)."""
+    return build_firmware("testfw", defines=["TESTFW_HARDFAULT"], variant="hardfault")
 
 
 class Emulator:

@@ -16,6 +16,7 @@ class FakeCtx:
         self.lines = {}
         self.mem = bytearray(0x10000)
         self.resets = []
+        self.clocks = self          # the clock answers, as LpcClocks gives them
 
     def now_ns(self):
         return self.t

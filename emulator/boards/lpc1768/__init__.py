@@ -6,6 +6,7 @@ know offsets.
 
 from ...core.scs import Scs
 from ...core.regs import Unmodelled
+from .clocking import LpcClocks
 from .emac import Emac
 from .gpio import Gpio
 from .memory_map import MEMORY_MAP
@@ -28,6 +29,9 @@ PERIPHERALS = {
     "bitband": Unmodelled,
 }
 
+# The clock answers peripheral models get from ``ctx.clocks`` (built on the "sysctl" model).
+CLOCKS = LpcClocks
+
 BOARD = {
     "cpu": "cortex-m3",
     "flash": "FLASH",
@@ -41,4 +45,4 @@ BOARD = {
     "vector_checksum": "lpc17xx",
 }
 
-__all__ = ["NAME", "MEMORY_MAP", "PERIPHERALS", "BOARD"]
+__all__ = ["NAME", "MEMORY_MAP", "PERIPHERALS", "CLOCKS", "BOARD"]

@@ -64,11 +64,11 @@ class Timer(Peripheral):
 
     # -- clocking --------------------------------------------------------------------------
     def pclk(self):
-        return self.ctx.pclk_hz(*self.extra["pclk"])
+        return self.ctx.clocks.pclk_hz(*self.extra["pclk"])
 
     def running(self):
         return ((self.r["TCR"] & 3) == 1 and (self.r["CTCR"] & 3) == 0
-                and self.ctx.powered(self.extra.get("pconp", -1)))
+                and self.ctx.clocks.powered(self.extra.get("pconp", -1)))
 
     def _incs(self, now):
         """Increments of TC since t0 (and the prescale remainder)."""

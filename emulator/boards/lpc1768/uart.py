@@ -82,7 +82,7 @@ class Uart(Peripheral):
         fdr = self.r["FDR"]
         mul = (fdr >> 4) & 0xF or 1
         add = fdr & 0xF
-        pclk = self.ctx.pclk_hz(*self.extra["pclk"]) if "pclk" in self.extra else 0
+        pclk = self.ctx.clocks.pclk_hz(*self.extra["pclk"]) if "pclk" in self.extra else 0
         return pclk * mul // (16 * dl * (mul + add)) if pclk else 0
 
     # -- interrupt logic -------------------------------------------------------------------

@@ -1,6 +1,12 @@
 /* Test firmware for the emulator tests: a byte-command monitor on UART0.
  * Bytes are echoed back, except '!' followed by a command letter (see run_command).
- * Runs with PRIMASK=1 and waits with WFI, like the project firmware. */
+ * Runs with PRIMASK=1 and waits with WFI, like the project firmware.
+ *
+ * Built twice: plain (vector 3 = 0: no HardFault handler, the emulator reports a fault
+ * at once) and with -DTESTFW_HARDFAULT: a HardFault handler that prints
+ * "H=CFSR,HFSR,MMFAR,BFAR,stacked PC,stacked xPSR" and returns past the faulting
+ * instruction, or faults itself after '!h' (lock-up).  -DTESTFW_BOOT_FAULT: a load from
+ * unmapped memory right after the clock setup, before READY (a board that faults at boot). */
 #include <stdint.h>
 #include <stddef.h>
 
@@ -86,6 +92,10 @@
 #define STRELOAD REG(0xE000E014u)
 #define STCURR REG(0xE000E018u)
 #define AIRCR REG(0xE000ED0Cu)
+#define CFSR REG(0xE000ED28u)
+#define HFSR REG(0xE000ED2Cu)
+#define MMFAR REG(0xE000ED34u)
+#define BFAR REG(0xE000ED38u)
 
 #define IRQ_TIMER3 4
 #define IRQ_UART0 5
@@ -94,9 +104,15 @@
 void Reset_Handler(void);
 void SysTick_Handler(void);
 extern uint32_t _estack, _sidata, _sdata, _edata, _sbss, _ebss;
+#ifdef TESTFW_HARDFAULT
+void HardFault_Handler(void);
+#define HARDFAULT HardFault_Handler
+#else
+#define HARDFAULT 0
+#endif
 
 __attribute__((section(".vectors"), used)) void (*const vectors[16 + 35])(void) = {
-    (void (*)(void))&_estack, Reset_Handler, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    (void (*)(void))&_estack, Reset_Handler, 0, HARDFAULT, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     SysTick_Handler,
 };
 
@@ -260,6 +276,25 @@ static void eth_wait_rx(void) {
 volatile uint32_t ticks;
 void SysTick_Handler(void) { ticks++; }
 
+#ifdef TESTFW_HARDFAULT
+volatile uint32_t fault_in_handler;            /* '!h': the handler itself faults */
+
+void hardfault_report(uint32_t *frame) {
+  puts_("H="); putx(CFSR, 8); putc_(','); putx(HFSR, 8); putc_(',');
+  putx(MMFAR, 8); putc_(','); putx(BFAR, 8); putc_(',');
+  putx(frame[6], 8); putc_(','); putx(frame[7], 8); putc_('\n');
+  if (fault_in_handler) { volatile uint32_t v = REG(0x60000004u); (void)v; }
+  CFSR = CFSR; HFSR = HFSR;                   /* write one to clear */
+  uint16_t hw = *(volatile uint16_t *)frame[6];
+  frame[6] += ((hw >> 11) >= 0x1D) ? 4 : 2;    /* return past the faulting instruction */
+}
+
+__attribute__((naked)) void HardFault_Handler(void) {
+  __asm volatile("tst lr, #4\n ite eq\n mrseq r0, msp\n mrsne r0, psp\n"
+                 "push {r4, lr}\n bl hardfault_report\n pop {r4, pc}\n");
+}
+#endif
+
 static void run_command(uint8_t c) {
   switch (c) {
   case 't': puts_("T="); putu(T3TC); putc_('\n'); break;
@@ -285,8 +320,22 @@ static void run_command(uint8_t c) {
     puts_("C="); putx(s, 8); putc_(','); putu(t1 - t0); putc_('\n');
     break;
   }
-  case 'f': { volatile uint32_t v = REG(0x60000000u); (void)v; break; }
-  case 'u': __asm volatile(".short 0xde42"); break;        /* udf #0x42 */
+  case 'f': {                                 /* load from unmapped 0x60000000 */
+    uint32_t v;
+    __asm volatile(".global fault_load\nfault_load: ldr %0, [%1]" : "=r"(v) : "r"(0x60000000u) : "memory");
+    puts_("F\n");
+    break;
+  }
+  case 'u': __asm volatile(".global fault_udf\nfault_udf: .short 0xde42"); puts_("U\n"); break;
+#ifdef TESTFW_HARDFAULT
+  case 'a': {                                 /* where the faulting instructions are */
+    extern const uint8_t fault_load[], fault_udf[];
+    puts_("A="); putx((uint32_t)fault_load, 8); putc_(','); putx((uint32_t)fault_udf, 8);
+    putc_('\n');
+    break;
+  }
+  case 'h': fault_in_handler = 1; (void)REG(0x60000000u); break;
+#endif
   case 's': {                                 /* SysTick exceptions at 1 kHz, 10 ticks */
     ticks = 0;
     STRELOAD = 96000 - 1; STCURR = 0; STCTRL = 7;
@@ -308,6 +357,9 @@ static void run_command(uint8_t c) {
 
 int main(void) {
   system_init();
+#ifdef TESTFW_BOOT_FAULT
+  (void)REG(0x60000000u);
+#endif
   uart_init();
   timer_init();
   leds(0x5);                                  /* LED1 and LED3 on */
