@@ -16,7 +16,7 @@ from pathlib import Path
 from . import board_spec, drivers
 from .bench_file import DEFAULT_BENCH, BenchConfig, BenchConfigError, TargetConfig
 from .build import Build
-from .drivers import Board
+from .drivers import Board, BoardError
 from .paths import ROOT
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class Bench:
         self.keep_workdir = keep_workdir
         self.net = None
         self.boards: dict[str, Board] = {}
+        self._start_errors: dict[str, str] = {}   # target -> why it did not start
         self.peers: list = []
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -75,6 +76,7 @@ class Bench:
         for board in self.boards.values():
             board.stop()
         self.boards.clear()
+        self._start_errors.clear()
         if self.net is not None:
             self.net.stop()
             self.net = None
@@ -107,6 +109,8 @@ class Bench:
             if not self.config.targets:
                 raise BenchConfigError("the bench has no targets")
             name = next(iter(self.config.targets))
+        if name in self._start_errors:       # every later test learns the first cause
+            raise BoardError(self._start_errors[name])
         if name in self.boards:
             return self.boards[name]
         if name not in self.config.targets:
@@ -116,8 +120,12 @@ class Bench:
         board = self._make_board(name, t.driver, t.board, image_path(t), agent=True,
                                  index=list(self.config.targets).index(name), **t.options())
         self.boards[name] = board
-        board.start()
-        self.start_network(board)
+        try:
+            board.start()
+            self.start_network(board)
+        except BoardError as exc:
+            self._start_errors[name] = str(exc)
+            raise
         return board
 
     def add_board(self, name: str, image: str, profile: str = "default", agent: bool = False,

@@ -86,13 +86,14 @@ def cmd_emulate(args) -> int:
         cmd += ["--net", f"tap:{args.tap}"]
     if args.pcap:
         cmd += ["--pcap", args.pcap]
-    from .drivers.emulated import emulator_env
+    from .drivers.emulated import EMULATOR_EXIT_FAULT, emulator_env
 
     print(f"hil: starting {image} (Ctrl-C stops it)", file=sys.stderr)
     proc = subprocess.Popen(cmd, env=emulator_env(), stderr=subprocess.PIPE,
                             preexec_fn=die_with_parent())
     decoder = framing.FrameDecoder()
     out = sys.stdout
+    tail = ""            # the end of the emulator's text: its fault line is the last one
     try:
         while True:
             chunk = os.read(proc.stderr.fileno(), 4096)
@@ -100,7 +101,9 @@ def cmd_emulate(args) -> int:
                 break
             for kind, item in decoder.feed(chunk):
                 if kind == "text":
-                    out.write(item.decode("utf-8", errors="replace"))
+                    text = item.decode("utf-8", errors="replace")
+                    tail = (tail + text)[-8192:]
+                    out.write(text)
                 elif kind == "frame":
                     try:
                         msg = codec.decode_body(item)
@@ -109,7 +112,15 @@ def cmd_emulate(args) -> int:
                     except codec.CodecError as exc:
                         out.write(f"[undecodable frame: {exc}]\n")
             out.flush()
-        return proc.wait()
+        code = proc.wait()
+        if code == EMULATOR_EXIT_FAULT:
+            # a guest fault is a board that does not run: one line, exit status 2
+            faults = [ln for ln in tail.splitlines() if "guest fault" in ln]
+            line = faults[-1].removeprefix("lpc-emulator: ") if faults else \
+                "the emulator stopped on a guest fault"
+            print(f"hil: {image.name}: {line}", file=sys.stderr)
+            return 2
+        return code
     except KeyboardInterrupt:
         return 130
     finally:  # Ctrl-C, or SIGTERM/SIGHUP (Stopped): the board goes with us

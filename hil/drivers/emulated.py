@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Literal, Optional
 
+from benchwire.control import ControlRequestError, check_request
+
 from ..board_spec import BoardSpec
 from .base import Board, BoardError, BoardState, DriverOptions
 from ..children import die_with_parent
@@ -39,7 +41,9 @@ def emulator_env() -> dict:
 
 
 class ControlClient:
-    """The emulator's control channel: one JSON request per line, one JSON reply per line."""
+    """The emulator's control channel: one JSON request per line, one JSON reply per line.
+    Requests are checked against the channel's definition (:mod:`benchwire.control`)
+    before they are sent: a wrong one is a :class:`BoardError` here, not in the emulator."""
 
     def __init__(self, path: Path, timeout: float = 5.0):
         self.path = path
@@ -50,8 +54,13 @@ class ControlClient:
         self._lock = threading.Lock()
 
     def call(self, cmd: str, **args) -> dict:
+        request = {"cmd": cmd, **args}
+        try:
+            check_request(request)
+        except ControlRequestError as exc:
+            raise BoardError(f"bad emulator control request: {exc}") from None
         with self._lock:
-            self._sock.sendall(json.dumps({"cmd": cmd, **args}).encode() + b"\n")
+            self._sock.sendall(json.dumps(request).encode() + b"\n")
             line = self._file.readline()
         if not line:
             raise BoardError(f"emulator control channel closed during {cmd!r}")
@@ -135,7 +144,21 @@ class EmulatedBoard(Board):
         self._control().call("reset")
 
     def _check_alive(self) -> None:
-        self._check_exit()
+        """Called when the agent link failed: the emulator's own word on why.  A guest
+        that took a fault and still runs (its HardFault handler spins) is named from the
+        status; a faulting image ends the emulator (exit status 3, the fault on its last
+        stderr line) a moment after the serial link closes, so wait for that."""
+        if self.control is not None and (self.proc is None or self.proc.poll() is None):
+            try:
+                st = self.control.call("status")
+            except (BoardError, OSError, ValueError):
+                st = None
+            if st is not None:
+                if st.get("last_fault"):
+                    where = f"; it is in {st['exception']}" if st.get("exception") else ""
+                    raise BoardError(f"board {self.name}: {st['last_fault']}{where}")
+                return
+        self._check_exit(wait=2.0)
 
     def _read_ready(self, fd: int) -> dict:
         deadline = time.monotonic() + self.boot_timeout
@@ -220,8 +243,8 @@ class EmulatedBoard(Board):
                                     **impairment.as_options())["impair"]
 
     def flap_link(self, flap) -> dict:
-        return self._control().call("flap", down_ms=flap.down_ms, up_ms=flap.up_ms,
-                                    count=flap.count)
+        count = {} if flap.count is None else {"count": flap.count}
+        return self._control().call("flap", down_ms=flap.down_ms, up_ms=flap.up_ms, **count)
 
     def clear_link_impairment(self) -> dict:
         if not self.control:
