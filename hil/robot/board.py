@@ -40,16 +40,25 @@ class BoardKeywords:
 
     @keyword
     def start_board_with_image(self, image: str, name: str, profile: str = "default",
-                               ip: str = "192.0.2.20"):
+                               ip: str = "192.0.2.20", agent: bool = False):
         """Start another emulated board running ``image`` (a name from firmware/images.json
-        such as ``udp_socket_example`` or ``echo_server``, or a path), with no agent: the
-        test sees it through its console (`Wait For Line On Uart` with ``name=``) and the
-        network.  ``ip`` is the address the image is known to use (the example images'
-        static address); keywords with ``name=`` talk to it there.  It is powered off when
-        the test ends."""
-        board = self.lib.bench.add_board(name, image, profile=profile)
-        board.set_address(ip)
-        self.lib.cleanups.append(lambda: self.lib.bench.remove_board(name))
+        such as ``udp_socket_example`` or ``echo_server``, or a path), built with
+        ``profile``.  It is powered off when the test ends.
+
+        Without ``agent``: the test sees the board through its console (`Wait For Line On
+        Uart` with ``name=``) and the network; ``ip`` is the address the image is known to
+        use (the example images' static address) and keywords with ``name=`` talk to it
+        there.  With ``agent=True`` (the ``agent`` image, e.g. in another profile) the board
+        answers the agent protocol like the bench's own targets, and its network comes up
+        with the static address ``ip``."""
+        bench = self.lib.bench
+        board = bench.add_board(name, image, profile=profile, agent=bool(agent))
+        self.lib.cleanups.append(lambda: bench.remove_board(name))
+        if agent:
+            board.configure_network(ip, netmask=bench.netmask, gateway=bench.host_ip,
+                                    dns=bench.host_ip)
+        else:
+            board.set_address(ip)
         logger.info(f"{name}: {image} ({profile}) on {board.serial_url}")
         return name
 
