@@ -91,10 +91,6 @@ struct Pcb {
     uint8_t sackRecentN;
     uint32_t sackRecent[4];
     uint32_t sackHigh;
-    // Ends of the last new segments sent, oldest first (early retransmit counts the
-    // outstanding segments, RFC 5827).
-    uint8_t segN;
-    uint32_t segEnd[4];
     // Listener: connections accepted by TCP, waiting for accept() (sockets, FIFO).
     NetTcpSocket* acceptHead;
     NetTcpSocket* acceptTail;

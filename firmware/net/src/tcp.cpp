@@ -376,31 +376,16 @@ void rttSample(Pcb* p, uint32_t r) {
     p->rto = (uint32_t)rto;
 }
 
-// A new segment ending at end went out (early retransmit counts outstanding segments).
-void noteSegment(Pcb* p, uint32_t end) {
-    if (p->segN == 4) {
-        memmove(p->segEnd, p->segEnd + 1, 3 * sizeof p->segEnd[0]);
-        p->segN = 3;
-    }
-    p->segEnd[p->segN++] = end;
-}
-
-// Segments sent and not yet acknowledged, counted up to 4 (4: four or more).
-uint32_t outstandingSegs(const Pcb* p) {
-    uint32_t n = 0;
-    for (int i = 0; i < p->segN; i++)
-        if (lt(p->snd_una, p->segEnd[i]) && le(p->segEnd[i], p->snd_max)) n++;
-    // All remembered segments outstanding: older ones may be too.
-    return n;
-}
-
 // Duplicate ACKs that trigger a fast retransmit: 3 (RFC 5681), or with early retransmit
-// (RFC 5827 3.1, segment-based) oseg - 1 when fewer than 4 segments are outstanding and no
-// new segment can be sent (no unsent data, or the peer's window allows none).
+// (RFC 5827, the byte-based variant: oseg = ceiling(FlightSize / SMSS)) oseg - 1 when fewer
+// than 4 segments are outstanding and no new segment can be sent (no unsent data, or the
+// peer's window allows none).  Byte-based, because an echo through our small windows sends
+// many small segments: counted one by one they would keep the threshold at 3 for about
+// two segments' worth of data.
 uint32_t dupThresh(const Pcb* p) {
-    uint32_t oseg = outstandingSegs(p);
-    if (oseg < 2 || oseg >= 4) return 3;
     uint32_t flight = p->snd_max - p->snd_una;
+    uint32_t oseg = (flight + p->mss - 1) / p->mss;
+    if (oseg < 2 || oseg >= 4) return 3;
     uint32_t unsent = 0;
     if (!p->finSent) {
         unsent = p->sndq.bytes > flight ? p->sndq.bytes - flight : 0;
@@ -661,14 +646,12 @@ void tcp::output(Pcb* p) {
             p->rttSeq = p->snd_nxt;
             p->rttStart = now();
         }
-        bool isNew = p->snd_nxt == p->snd_max;
         sendSeg(p, p->snd_nxt, fl, d, n, false);
         if (fin) {
             p->finSent = true;
             p->finSeq = p->snd_nxt + n;
         }
         p->snd_nxt += n + (fin ? 1 : 0);
-        if (isNew) noteSegment(p, p->snd_nxt);
         if (lt(p->snd_max, p->snd_nxt)) p->snd_max = p->snd_nxt;
         if (!p->rtxAt) armRtx(p);
         p->persistAt = 0;
@@ -1012,7 +995,10 @@ void fastRetransmit(Pcb* p) {
         sendSeg(p, p->snd_una, (uint8_t)(ACK | (fin ? FIN : 0)), d, n, false);
         S.tcp_retransmits++;
     }
-    p->rttTiming = false;
+    // Karn: the timed segment retransmitted gives no sample.  Without SACK a timed segment
+    // after the hole would be ACKed only when the hole is filled (a stretched sample): stop
+    // timing; with SACK its own SACK times it.
+    if (!p->sackOk || (p->rttTiming && lt(p->rttSeq, p->snd_una + (n ? n : 1)))) p->rttTiming = false;
     // Inflated by the segments the duplicate ACKs say have left the network (3, or fewer
     // with early retransmit).
     p->cwnd = p->ssthresh + (uint32_t)p->dupacks * p->mss;
@@ -1034,24 +1020,33 @@ AckResult ackInput(Pcb* p, const Seg& s, bool acceptable) {
     if (p->sackOk) {
         if (lt(p->sackHigh, p->snd_una) || lt(p->snd_max, p->sackHigh)) p->sackHigh = p->snd_una;
         for (int i = 0; i < s.nsack; i++) {
-            if (lt(s.sackL[i], s.sackR[i]) && le(s.ack, s.sackL[i]) && le(s.sackR[i], p->snd_max) &&
-                lt(p->sackHigh, s.sackR[i])) {
+            if (!(lt(s.sackL[i], s.sackR[i]) && le(s.ack, s.sackL[i]) && le(s.sackR[i], p->snd_max)))
+                continue;
+            if (lt(p->sackHigh, s.sackR[i])) {
                 p->sackHigh = s.sackR[i];
                 sackNews = true;
+            }
+            // The timed segment SACKed: an RTT sample at once, not one stretched by the
+            // recovery of a hole before it (the only samples a lossy path would give, and
+            // a backed-off RTO would wait for them).
+            if (p->rttTiming && le(s.sackL[i], p->rttSeq) && lt(p->rttSeq, s.sackR[i])) {
+                p->rttTiming = false;
+                rttSample(p, (uint32_t)(now() - p->rttStart));
             }
         }
     }
     bool dup = false;
     if (lt(p->snd_una, s.ack)) {
         ackNewData(p, s);
-    } else if (acceptable && s.ack == p->snd_una && outstanding(p)) {
-        // A duplicate ACK: with SACK, one that SACKs new data, data-carrying or not (RFC
-        // 6675: a duplicated or reordered copy of an ACK tells nothing new); without, a
+    } else if (s.ack == p->snd_una && outstanding(p)) {
+        // A duplicate ACK: with SACK, one that SACKs new data, data-carrying or not, even
+        // one whose sequence number is at the right edge of our full window (RFC 6675: a
+        // duplicated or reordered copy of an ACK tells nothing new); without, an acceptable
         // pure ACK with the same window (RFC 5681).
         if (p->sackOk)
             dup = sackNews;
         else
-            dup = s.len == 0 && !(s.flags & FIN) && s.wnd == p->snd_wnd;
+            dup = acceptable && s.len == 0 && !(s.flags & FIN) && s.wnd == p->snd_wnd;
     }
     // Window update (RFC 793 p. 72: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and
     // SND.WL2 =< SEG.ACK).  Also when the ACK is newer than SND.WL2: the peer's ACKs only

@@ -1497,3 +1497,88 @@ TEST(retransmission_overlapping_received_data_acked_at_once) {
     p.seq = s0 + 200;
     delete e;
 }
+
+// With SACK, the timed segment SACKed above a hole gives an RTT sample at once: a backed-off
+// RTO comes back to what the path needs instead of waiting for (or being stretched by) the
+// cumulative ACK that comes only once the hole is filled.
+TEST(sacked_timed_segment_gives_rtt_sample) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open(536, true);
+    if (!NETCFG_TCP_SACK) {
+        delete e;
+        return;
+    }
+    Peer& p = srv.peer;
+    uint32_t a = p.ack;
+    CHECK_EQ(srv.conn->send(std::string(100, 'a').data(), 100), 100);
+    out();
+    host_board::set_time_us(Net::nextTimerUs());  // RTO: segment A again, the RTO doubled
+    Net::poll();
+    CHECK_EQ(out().size(), 1u);
+    CHECK_EQ(srv.conn->send(std::string(100, 'b').data(), 100), 100);  // B: timed
+    CHECK_EQ(out().size(), 1u);
+    host_board::advance_ms(30);
+    SegOpt o;
+    o.opts = sackOpt({{a + 100, a + 200}});
+    p.send(A, Bytes(), o);  // A still missing, B SACKed
+    Net::poll();
+    out();
+    host_board::advance_ms(2000);
+    p.ack = a + 200;
+    p.send(A);
+    Net::poll();
+    out();
+    CHECK_EQ(srv.conn->send("c", 1), 1);
+    out();
+    CHECK_EQ(Net::nextTimerUs() - board::micros(), (uint64_t)NETCFG_TCP_RTO_MIN_MS * 1000);
+    p.ack += 1;
+    p.send(A);
+    Net::poll();
+    delete e;
+}
+
+// A SACK for new data counts as a duplicate ACK even on a segment our window would not
+// accept: a pure ACK sent at the right edge of our full window (the peer's next sequence
+// number) still carries its SACK blocks.  Early retransmit counts outstanding segments
+// by bytes (ceiling(flight / MSS)).
+TEST(sack_dupack_at_the_right_edge_of_a_full_window) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open(536, true);
+    if (!NETCFG_TCP_SACK) {
+        delete e;
+        return;
+    }
+    Peer& p = srv.peer;
+    // Most of our window fills up (the application reads nothing).
+    Bytes chunk(536, 'w');
+    for (int i = 0; i < NETCFG_TCP_WND / 536 - 1; i++) p.send(A, chunk);
+    Net::poll();
+    out();
+    uint32_t a = p.ack;
+    CHECK_EQ(srv.conn->send(std::string(12, 's').data(), 12), 12);
+    CHECK_EQ(srv.conn->send(std::string(536, 'x').data(), 536), 536);
+    CHECK_EQ(srv.conn->send(std::string(12, 's').data(), 12), 12);
+    auto v = out();
+    CHECK_EQ(v.size(), 3u);  // 3 segments, 560 bytes: 2 by bytes, so 1 duplicate ACK is enough
+    CHECK(!v.empty());
+    uint32_t edge = v.empty() ? 0 : v.back().ack + v.back().wnd;
+    CHECK(edge != p.seq);
+    SegOpt o;
+    o.opts = sackOpt({{a + 12, a + 548}});
+    uint32_t keep = p.seq;
+    p.seq = edge;  // the peer filled our window: its next sequence number is the right edge
+    p.send(A, Bytes(), o);
+    p.seq = keep;
+    Net::poll();
+    v = out();
+    bool rtx = false;
+    for (auto& sg : v) rtx |= sg.seq == a && sg.data.size() > 0;
+    CHECK(rtx);
+    p.ack = a + 560;
+    p.send(A);
+    Net::poll();
+    out();
+    delete e;
+}
