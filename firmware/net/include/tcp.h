@@ -91,6 +91,7 @@ struct Pcb {
     uint8_t sackRecentN;
     uint32_t sackRecent[4];
     uint32_t sackHigh;
+    uint32_t sackBytes;  // bytes the peer's SACK blocks reported above snd_una
     // Listener: connections accepted by TCP, waiting for accept() (sockets, FIFO).
     NetTcpSocket* acceptHead;
     NetTcpSocket* acceptTail;

@@ -944,6 +944,8 @@ void ackNewData(Pcb* p, const Seg& s) {
     p->sndq.drop(dataAcked);
     p->snd_una = s.ack;
     if (lt(p->snd_nxt, p->snd_una)) p->snd_nxt = p->snd_una;
+    // SACKed bytes still above the ACK (at most; holes between blocks are not tracked).
+    p->sackBytes = lt(s.ack, p->sackHigh) ? umin(p->sackBytes, p->sackHigh - s.ack) : 0;
     if (p->finSent && s.ack == p->finSeq + 1) p->finAcked = true;
     // RTT (Karn: only when nothing timed was retransmitted).
     if (p->rttTiming && lt(p->rttSeq, s.ack)) {
@@ -1018,11 +1020,16 @@ AckResult ackInput(Pcb* p, const Seg& s, bool acceptable) {
     // we sent are ignored.
     bool sackNews = false;
     if (p->sackOk) {
-        if (lt(p->sackHigh, p->snd_una) || lt(p->snd_max, p->sackHigh)) p->sackHigh = p->snd_una;
+        if (lt(p->sackHigh, p->snd_una) || lt(p->snd_max, p->sackHigh)) {
+            p->sackHigh = p->snd_una;
+            p->sackBytes = 0;
+        }
         for (int i = 0; i < s.nsack; i++) {
             if (!(lt(s.sackL[i], s.sackR[i]) && le(s.ack, s.sackL[i]) && le(s.sackR[i], p->snd_max)))
                 continue;
             if (lt(p->sackHigh, s.sackR[i])) {
+                uint32_t from = lt(p->sackHigh, s.sackL[i]) ? s.sackL[i] : p->sackHigh;
+                p->sackBytes += s.sackR[i] - from;
                 p->sackHigh = s.sackR[i];
                 sackNews = true;
             }
@@ -1068,8 +1075,14 @@ AckResult ackInput(Pcb* p, const Seg& s, bool acceptable) {
         if (p->dupacks < 255) p->dupacks++;
         if (p->inRecovery) {
             p->cwnd += p->mss;  // inflate: each dup ACK means a segment left the network
-        } else if (p->dupacks >= dupThresh(p)) {
-            fastRetransmit(p);  // 3 duplicate ACKs, or fewer: early retransmit (RFC 5827)
+        } else {
+            // 3 duplicate ACKs, or fewer: early retransmit (RFC 5827); or, with SACK, more
+            // than (threshold - 1) x SMSS bytes SACKed above the first unacknowledged
+            // segment (RFC 6675 IsLost): one ACK whose SACK block covers the rest of the
+            // flight says as much as several duplicate ACKs.
+            uint32_t th = dupThresh(p);
+            if (p->dupacks >= th || (p->sackOk && p->sackBytes > (th - 1) * (uint32_t)p->mss))
+                fastRetransmit(p);
         }
     }
     // (An old ACK, below snd_una, is ignored: reordering must not reset the count.)

@@ -1582,3 +1582,48 @@ TEST(sack_dupack_at_the_right_edge_of_a_full_window) {
     out();
     delete e;
 }
+
+// One ACK whose SACK block covers the rest of the flight (its other ACKs lost or delayed)
+// is enough: more than (threshold - 1) x MSS bytes SACKed above the first segment (RFC 6675).
+TEST(one_sack_covering_the_rest_of_the_flight_retransmits) {
+    EthernetNetIf* e = setup();
+    Server srv;
+    srv.open(300, true);
+    if (!NETCFG_TCP_SACK) {
+        delete e;
+        return;
+    }
+    Peer& p = srv.peer;
+    std::string d(900, 'q');
+    CHECK_EQ(srv.conn->send(d.data(), 900), 900);
+    auto v = out();
+    CHECK_EQ(v.size(), 3u);
+    uint32_t a = p.ack;
+    SegOpt o;
+    o.opts = sackOpt({{a + 300, a + 900}});
+    p.send(A, Bytes(), o);
+    Net::poll();
+    v = out();
+    CHECK_EQ(v.size(), 1u);
+    if (!v.empty()) {
+        CHECK_EQ(v[0].seq, a);
+        CHECK_EQ(v[0].data.size(), 300u);
+    }
+    // A SACK of one segment out of three is not (reordering is likelier).
+    p.ack += 900;
+    p.send(A);
+    Net::poll();
+    out();
+    CHECK_EQ(srv.conn->send(d.data(), 900), 900);
+    out();
+    a = p.ack;
+    o.opts = sackOpt({{a + 600, a + 900}});
+    p.send(A, Bytes(), o);
+    Net::poll();
+    CHECK_EQ(out().size(), 0u);
+    p.ack += 900;
+    p.send(A);
+    Net::poll();
+    out();
+    delete e;
+}
