@@ -1,7 +1,9 @@
 """``hil build``: generate the agent's protocol header and cross-compile firmware images.
 
-* The protocol header ``agent_proto.h`` is generated from :mod:`hil.protocol.definition`
-  into the build folder (rewritten only when its text changes).
+* The agent's protocol code (``agent_proto.h``, the handler declarations ``agent_handlers.h``
+  and the request dispatch ``agent_dispatch.inc``) is generated from
+  :mod:`hil.protocol.definition` into the build folder (each file rewritten only when its
+  text changes).
 * Sources are compiled one object each, in parallel, with dependency files: only what
   changed (a source, a header it includes, or the flags) is rebuilt.
 * The link gives ``IMAGE.elf``; ``IMAGE.bin`` holds the flash contents with the boot ROM's
@@ -119,13 +121,15 @@ class Build:
     # -- steps -----------------------------------------------------------------------------
 
     def generate(self) -> Path:
-        """Write the generated headers; keep the file (and its mtime) if unchanged."""
+        """Write the generated files (codegen.GENERATED); keep a file (and its mtime) if
+        unchanged, so nothing that includes it is rebuilt."""
         gen = self.out / "gen"
         gen.mkdir(parents=True, exist_ok=True)
-        header = gen / "agent_proto.h"
-        text = codegen.generate_header()
-        if not header.is_file() or header.read_text() != text:
-            header.write_text(text)
+        for name, make in codegen.GENERATED.items():
+            path = gen / name
+            text = make()
+            if not path.is_file() or path.read_text() != text:
+                path.write_text(text)
         return gen
 
     def sources(self, image: str) -> list[Path]:

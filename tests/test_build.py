@@ -48,6 +48,15 @@ def test_generated_header_matches_definition(built):
     assert (b.out / "gen" / "agent_proto.h").read_text() == codegen.generate_header()
 
 
+def test_generated_dispatch_is_up_to_date(built):
+    """The build writes every generated file (the handler declarations and the dispatch
+    included by firmware/agent/dispatch.cpp), as the definition gives it now."""
+    b, _ = built
+    assert set(codegen.GENERATED) == {"agent_proto.h", "agent_handlers.h", "agent_dispatch.inc"}
+    for name, make in codegen.GENERATED.items():
+        assert (b.out / "gen" / name).read_text() == make(), name
+
+
 def test_second_build_compiles_nothing_and_touch_rebuilds_one(built):
     b, first = built
     again = b.build("agent")

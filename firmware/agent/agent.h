@@ -1,11 +1,15 @@
-// Shared pieces of the test agent: replies, events, conversions, handler registration.
+// Shared pieces of the test agent: replies, events, conversions.
 //
-// Each group of commands (core, interface, UDP, TCP, DNS, services) lives in its own file
-// with one dispatch function: it returns true when it recognised the message type.
+// Requests are dispatched by generated code (agent_dispatch.inc, from
+// hil/protocol/definition.py): it decodes each request into its struct and calls its
+// handler, handle_<command>(const Req&, Reply&), declared in the generated
+// agent_handlers.h.  Each group of commands (core, interface, UDP, TCP, DNS, services)
+// defines its handlers in its own *_cmds.cpp.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent_handlers.h"
 #include "agent_proto.h"
 #include "board.h"
 #include "ipaddr.h"
@@ -40,21 +44,13 @@ void send_msg(uint16_t id, const T& msg) {
 
 void send_error(uint16_t id, uint8_t code);
 
-// Decode request type T; on failure answer BAD_PAYLOAD and return false.
-template <class T>
-bool parse(proto::Reader& r, uint16_t id, T& req) {
-    if (proto::decode(r, req)) return true;
-    send_error(id, proto::ERR_BAD_PAYLOAD);
-    return false;
-}
+// Serve one request frame's body (type, id, payload): the generated dispatch, then the
+// action a handler left for after its reply.
+void handle_frame(const uint8_t* body, size_t len);
 
-// A one-field "result:i32" reply of type T.
-template <class T>
-void reply_result(uint16_t id, int32_t result) {
-    T a;
-    a.result = result;
-    send_msg(id, a);
-}
+// Run fn(arg) once the reply to the request being handled has been sent (RESET resets the
+// chip after its reply; TCP_STREAM starts moving data after its reply).  One per request.
+void after_reply(void (*fn)(void*), void* arg);
 
 inline IpAddr to_ip(const proto::IpV4& v) { return IpAddr(v.b[0], v.b[1], v.b[2], v.b[3]); }
 
@@ -63,14 +59,6 @@ inline proto::IpV4 from_ip(const IpAddr& ip) {
     for (int i = 0; i < 4; i++) v.b[i] = ip[i];
     return v;
 }
-
-// Dispatchers (one per file).  `r` is positioned after the header.
-bool handle_core(uint8_t type, uint16_t id, proto::Reader& r);
-bool handle_net(uint8_t type, uint16_t id, proto::Reader& r);
-bool handle_udp(uint8_t type, uint16_t id, proto::Reader& r);
-bool handle_svc(uint8_t type, uint16_t id, proto::Reader& r);
-bool handle_tcp(uint8_t type, uint16_t id, proto::Reader& r);
-bool handle_dns(uint8_t type, uint16_t id, proto::Reader& r);
 
 // Free the TCP slots of echo connections that ended (outside any socket callback).
 void tcp_reap();

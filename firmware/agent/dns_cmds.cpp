@@ -37,91 +37,73 @@ void dns_function_cb(DNSReply r) { g_dns[N].report(r, CB_FUNCTION); }
 void (*const g_dns_fns[kMaxDns])(DNSReply) = {dns_function_cb<0>, dns_function_cb<1>,
                                               dns_function_cb<2>, dns_function_cb<3>};
 
-template <class T>
-DnsSlot* parse_slot(proto::Reader& r, uint16_t id, T& q) {
-    if (!parse(r, id, q)) return nullptr;
-    DnsSlot* s = (q.handle < kMaxDns && g_dns[q.handle].req) ? &g_dns[q.handle] : nullptr;
-    if (!s) send_error(id, proto::ERR_BAD_HANDLE);
-    return s;
-}
+DnsSlot* slot(uint8_t h) { return (h < kMaxDns && g_dns[h].req) ? &g_dns[h] : nullptr; }
 
 }  // namespace
 
-bool handle_dns(uint8_t type, uint16_t id, proto::Reader& r) {
-    switch (type) {
-    case proto::MSG_DNS_NEW: {
-        proto::DnsNewReq q;
-        if (!parse(r, id, q)) return true;
-        int32_t result = DNS_MEM;
-        for (int i = 0; i < kMaxDns; i++) {
-            if (!g_dns[i].req) {
-                g_dns[i].req = new DNSRequest();
-                g_dns[i].handle = (uint8_t)i;
-                g_dns[i].host = Host();
-                result = i;
-                break;
-            }
+uint8_t handle_dns_new(const proto::DnsNewReq&, proto::DnsNewReply& reply) {
+    reply.result = DNS_MEM;
+    for (int i = 0; i < kMaxDns; i++) {
+        if (!g_dns[i].req) {
+            g_dns[i].req = new DNSRequest();
+            g_dns[i].handle = (uint8_t)i;
+            g_dns[i].host = Host();
+            reply.result = i;
+            break;
         }
-        reply_result<proto::DnsNewReply>(id, result);
-        return true;
     }
-    case proto::MSG_DNS_DELETE: {
-        proto::DnsDeleteReq q;
-        DnsSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        delete s->req;
-        s->req = nullptr;
-        reply_result<proto::DnsDeleteReply>(id, DNS_OK);
-        return true;
+    return REPLY;
+}
+
+uint8_t handle_dns_delete(const proto::DnsDeleteReq& req, proto::DnsDeleteReply& reply) {
+    DnsSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    delete s->req;
+    s->req = nullptr;
+    reply.result = DNS_OK;
+    return REPLY;
+}
+
+uint8_t handle_dns_resolve(const proto::DnsResolveReq& req, proto::DnsResolveReply& reply) {
+    DnsSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    static char name[300];
+    size_t n = req.name.len < sizeof name - 1 ? req.name.len : sizeof name - 1;
+    memcpy(name, req.name.data, n);
+    name[n] = 0;
+    if (req.host_form) {
+        s->host = Host(IpAddr(), 0, name);
+        reply.result = s->req->resolve(&s->host);
+    } else {
+        reply.result = s->req->resolve(name);
     }
-    case proto::MSG_DNS_RESOLVE: {
-        proto::DnsResolveReq q;
-        DnsSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        static char name[300];
-        size_t n = q.name.len < sizeof name - 1 ? q.name.len : sizeof name - 1;
-        memcpy(name, q.name.data, n);
-        name[n] = 0;
-        if (q.host_form) {
-            s->host = Host(IpAddr(), 0, name);
-            reply_result<proto::DnsResolveReply>(id, s->req->resolve(&s->host));
-        } else {
-            reply_result<proto::DnsResolveReply>(id, s->req->resolve(name));
-        }
-        return true;
-    }
-    case proto::MSG_DNS_GET_RESULT: {
-        proto::DnsGetResultReq q;
-        DnsSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        IpAddr ip;
-        proto::DnsGetResultReply a;
-        a.result = s->req->getResult(&ip);
-        a.ip = from_ip(ip);
-        send_msg(id, a);
-        return true;
-    }
-    case proto::MSG_DNS_CLOSE: {
-        proto::DnsCloseReq q;
-        DnsSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        reply_result<proto::DnsCloseReply>(id, s->req->close());
-        return true;
-    }
-    case proto::MSG_DNS_ON_REPLY: {
-        proto::DnsOnReplyReq q;
-        DnsSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        int32_t result = DNS_OK;
-        if (q.mode == CB_FUNCTION) s->req->setOnReply(g_dns_fns[s->handle]);
-        else if (q.mode == CB_MEMBER) s->req->setOnReply(s, &DnsSlot::onReply);
-        else result = DNS_SETUP;
-        reply_result<proto::DnsOnReplyReply>(id, result);
-        return true;
-    }
-    default:
-        return false;
-    }
+    return REPLY;
+}
+
+uint8_t handle_dns_get_result(const proto::DnsGetResultReq& req, proto::DnsGetResultReply& reply) {
+    DnsSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    IpAddr ip;
+    reply.result = s->req->getResult(&ip);
+    reply.ip = from_ip(ip);
+    return REPLY;
+}
+
+uint8_t handle_dns_close(const proto::DnsCloseReq& req, proto::DnsCloseReply& reply) {
+    DnsSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = s->req->close();
+    return REPLY;
+}
+
+uint8_t handle_dns_on_reply(const proto::DnsOnReplyReq& req, proto::DnsOnReplyReply& reply) {
+    DnsSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = DNS_OK;
+    if (req.mode == CB_FUNCTION) s->req->setOnReply(g_dns_fns[s->handle]);
+    else if (req.mode == CB_MEMBER) s->req->setOnReply(s, &DnsSlot::onReply);
+    else reply.result = DNS_SETUP;
+    return REPLY;
 }
 
 }  // namespace agent

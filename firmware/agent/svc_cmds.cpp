@@ -39,65 +39,46 @@ private:
     bool m_close_in_poll = false;
 };
 
+ProbeService* slot(uint8_t h) { return h < kMaxSvc ? g_svc[h] : nullptr; }
+
 }  // namespace
 
-bool handle_svc(uint8_t type, uint16_t id, proto::Reader& r) {
-    switch (type) {
-    case proto::MSG_SVC_NEW: {
-        proto::SvcNewReq q;
-        if (!parse(r, id, q)) return true;
-        int32_t result = -1;
-        for (int i = 0; i < kMaxSvc; i++) {
-            if (!g_svc[i]) {
-                g_svc[i] = new ProbeService(q.owned != 0, (uint8_t)i);
-                result = i;
-                break;
-            }
+uint8_t handle_svc_new(const proto::SvcNewReq& req, proto::SvcNewReply& reply) {
+    reply.result = -1;
+    for (int i = 0; i < kMaxSvc; i++) {
+        if (!g_svc[i]) {
+            g_svc[i] = new ProbeService(req.owned != 0, (uint8_t)i);
+            reply.result = i;
+            break;
         }
-        reply_result<proto::SvcNewReply>(id, result);
-        return true;
     }
-    case proto::MSG_SVC_CLOSE:
-    case proto::MSG_SVC_DELETE:
-    case proto::MSG_SVC_STATUS:
-        break;
-    default:
-        return false;
-    }
-    // Requests on one service: decode by type, then check the handle.
-    uint8_t handle;
-    proto::SvcCloseReq close_q;
-    proto::SvcDeleteReq delete_q;
-    proto::SvcStatusReq status_q;
-    if (type == proto::MSG_SVC_CLOSE) {
-        if (!parse(r, id, close_q)) return true;
-        handle = close_q.handle;
-    } else if (type == proto::MSG_SVC_DELETE) {
-        if (!parse(r, id, delete_q)) return true;
-        handle = delete_q.handle;
-    } else {
-        if (!parse(r, id, status_q)) return true;
-        handle = status_q.handle;
-    }
-    ProbeService* s = handle < kMaxSvc ? g_svc[handle] : nullptr;
-    if (type == proto::MSG_SVC_STATUS) {
-        proto::SvcStatusReply a;
-        a.alive = s != nullptr;
-        a.polls = s ? s->polls() : 0;
-        a.net_polls = g_net_polls;
-        send_msg(id, a);
-        return true;
-    }
-    if (!s) { send_error(id, proto::ERR_BAD_HANDLE); return true; }
-    if (type == proto::MSG_SVC_CLOSE) {
-        if (close_q.from_poll) s->closeFromPoll();
-        else s->closeNow();
-        reply_result<proto::SvcCloseReply>(id, 0);
-    } else {
-        delete s;
-        reply_result<proto::SvcDeleteReply>(id, 0);
-    }
-    return true;
+    return REPLY;
+}
+
+uint8_t handle_svc_close(const proto::SvcCloseReq& req, proto::SvcCloseReply& reply) {
+    ProbeService* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    if (req.from_poll) s->closeFromPoll();
+    else s->closeNow();
+    reply.result = 0;
+    return REPLY;
+}
+
+// Answered for any handle: a deleted service is reported as not alive.
+uint8_t handle_svc_status(const proto::SvcStatusReq& req, proto::SvcStatusReply& reply) {
+    ProbeService* s = slot(req.handle);
+    reply.alive = s != nullptr;
+    reply.polls = s ? s->polls() : 0;
+    reply.net_polls = g_net_polls;
+    return REPLY;
+}
+
+uint8_t handle_svc_delete(const proto::SvcDeleteReq& req, proto::SvcDeleteReply& reply) {
+    ProbeService* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    delete s;
+    reply.result = 0;
+    return REPLY;
 }
 
 }  // namespace agent

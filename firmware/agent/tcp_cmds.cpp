@@ -190,13 +190,8 @@ void TcpSlot::report(TCPSocketEvent e, CallbackMode mode) {
 
 TcpSlot* slot(uint8_t h) { return (h < kMaxTcp && g_tcp[h].sock) ? &g_tcp[h] : nullptr; }
 
-template <class T>
-TcpSlot* parse_slot(proto::Reader& r, uint16_t id, T& q) {
-    if (!parse(r, id, q)) return nullptr;
-    TcpSlot* s = slot(q.handle);
-    if (!s) send_error(id, proto::ERR_BAD_HANDLE);
-    return s;
-}
+// Start a stream once TCP_STREAM's reply is out (data already waiting, or a source).
+void pump_after_reply(void* slot) { static_cast<TcpSlot*>(slot)->pump(); }
 
 }  // namespace
 
@@ -209,142 +204,131 @@ void tcp_reap() {
     }
 }
 
-bool handle_tcp(uint8_t type, uint16_t id, proto::Reader& r) {
-    switch (type) {
-    case proto::MSG_TCP_NEW: {
-        proto::TcpNewReq q;
-        if (!parse(r, id, q)) return true;
-        int h = alloc_slot(new TCPSocket());
-        if (h < 0) reply_result<proto::TcpNewReply>(id, TCPSOCKET_MEM);
-        else reply_result<proto::TcpNewReply>(id, h);
-        return true;
-    }
-    case proto::MSG_TCP_DELETE: {
-        proto::TcpDeleteReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        free_slot(*s);
-        reply_result<proto::TcpDeleteReply>(id, TCPSOCKET_OK);
-        return true;
-    }
-    case proto::MSG_TCP_BIND: {
-        proto::TcpBindReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        reply_result<proto::TcpBindReply>(id, s->sock->bind(Host(to_ip(q.ip), q.port, nullptr)));
-        return true;
-    }
-    case proto::MSG_TCP_LISTEN: {
-        proto::TcpListenReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        reply_result<proto::TcpListenReply>(id, s->sock->listen());
-        return true;
-    }
-    case proto::MSG_TCP_CONNECT: {
-        proto::TcpConnectReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        reply_result<proto::TcpConnectReply>(id, s->sock->connect(Host(to_ip(q.ip), q.port, nullptr)));
-        return true;
-    }
-    case proto::MSG_TCP_ACCEPT: {
-        proto::TcpAcceptReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        Host client;
-        TCPSocket* child = nullptr;
-        proto::TcpAcceptReply a;
-        a.result = s->sock->accept(&client, &child);
-        a.new_handle = -1;
-        if (a.result == TCPSOCKET_OK) {
-            a.new_handle = alloc_slot(child);
-            if (a.new_handle < 0) {
-                child->close();
-                delete child;
-                a.result = TCPSOCKET_MEM;
-            }
+uint8_t handle_tcp_new(const proto::TcpNewReq&, proto::TcpNewReply& reply) {
+    int h = alloc_slot(new TCPSocket());
+    reply.result = h < 0 ? TCPSOCKET_MEM : h;
+    return REPLY;
+}
+
+uint8_t handle_tcp_delete(const proto::TcpDeleteReq& req, proto::TcpDeleteReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    free_slot(*s);
+    reply.result = TCPSOCKET_OK;
+    return REPLY;
+}
+
+uint8_t handle_tcp_bind(const proto::TcpBindReq& req, proto::TcpBindReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = s->sock->bind(Host(to_ip(req.ip), req.port, nullptr));
+    return REPLY;
+}
+
+uint8_t handle_tcp_listen(const proto::TcpListenReq& req, proto::TcpListenReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = s->sock->listen();
+    return REPLY;
+}
+
+uint8_t handle_tcp_connect(const proto::TcpConnectReq& req, proto::TcpConnectReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = s->sock->connect(Host(to_ip(req.ip), req.port, nullptr));
+    return REPLY;
+}
+
+uint8_t handle_tcp_accept(const proto::TcpAcceptReq& req, proto::TcpAcceptReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    Host client;
+    TCPSocket* child = nullptr;
+    reply.result = s->sock->accept(&client, &child);
+    reply.new_handle = -1;
+    if (reply.result == TCPSOCKET_OK) {
+        reply.new_handle = alloc_slot(child);
+        if (reply.new_handle < 0) {
+            child->close();
+            delete child;
+            reply.result = TCPSOCKET_MEM;
         }
-        a.ip = from_ip(client.getIp());
-        a.port = (uint16_t)client.getPort();
-        send_msg(id, a);
-        return true;
     }
-    case proto::MSG_TCP_SEND: {
-        proto::TcpSendReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        reply_result<proto::TcpSendReply>(id, s->sock->send((const char*)q.data.data, q.data.len));
-        return true;
+    reply.ip = from_ip(client.getIp());
+    reply.port = (uint16_t)client.getPort();
+    return REPLY;
+}
+
+uint8_t handle_tcp_send(const proto::TcpSendReq& req, proto::TcpSendReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = s->sock->send((const char*)req.data.data, req.data.len);
+    return REPLY;
+}
+
+uint8_t handle_tcp_recv(const proto::TcpRecvReq& req, proto::TcpRecvReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    static char buf[proto::MAX_PAYLOAD];
+    int cap = req.maxlen < sizeof buf ? req.maxlen : (int)sizeof buf;
+    reply.result = s->sock->recv(buf, cap);
+    reply.data = proto::Bytes{(const uint8_t*)buf, (uint16_t)(reply.result > 0 ? reply.result : 0)};
+    return REPLY;
+}
+
+uint8_t handle_tcp_close(const proto::TcpCloseReq& req, proto::TcpCloseReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = s->sock->close();
+    return REPLY;
+}
+
+uint8_t handle_tcp_on_event(const proto::TcpOnEventReq& req, proto::TcpOnEventReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = TCPSOCKET_OK;
+    if (req.mode == CB_NONE) s->sock->resetOnEvent();
+    else if (req.mode == CB_FUNCTION) s->sock->setOnEvent(g_tcp_fns[s->handle]);
+    else if (req.mode == CB_MEMBER) s->sock->setOnEvent(s, &TcpSlot::onEvent);
+    else reply.result = TCPSOCKET_SETUP;
+    return REPLY;
+}
+
+uint8_t handle_tcp_stream(const proto::TcpStreamReq& req, proto::TcpStreamReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    if (req.mode > ST_SOURCE) {
+        reply.result = TCPSOCKET_SETUP;
+        return REPLY;
     }
-    case proto::MSG_TCP_RECV: {
-        proto::TcpRecvReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        static char buf[proto::MAX_PAYLOAD];
-        int cap = q.maxlen < sizeof buf ? q.maxlen : (int)sizeof buf;
-        proto::TcpRecvReply a;
-        a.result = s->sock->recv(buf, cap);
-        a.data = proto::Bytes{(const uint8_t*)buf, (uint16_t)(a.result > 0 ? a.result : 0)};
-        send_msg(id, a);
-        return true;
-    }
-    case proto::MSG_TCP_CLOSE: {
-        proto::TcpCloseReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        reply_result<proto::TcpCloseReply>(id, s->sock->close());
-        return true;
-    }
-    case proto::MSG_TCP_ON_EVENT: {
-        proto::TcpOnEventReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        int32_t result = TCPSOCKET_OK;
-        if (q.mode == CB_NONE) s->sock->resetOnEvent();
-        else if (q.mode == CB_FUNCTION) s->sock->setOnEvent(g_tcp_fns[s->handle]);
-        else if (q.mode == CB_MEMBER) s->sock->setOnEvent(s, &TcpSlot::onEvent);
-        else result = TCPSOCKET_SETUP;
-        reply_result<proto::TcpOnEventReply>(id, result);
-        return true;
-    }
-    case proto::MSG_TCP_STREAM: {
-        proto::TcpStreamReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        if (q.mode > ST_SOURCE) { reply_result<proto::TcpStreamReply>(id, TCPSOCKET_SETUP); return true; }
-        s->reset_stream(q.mode, q.count);
-        if (q.mode != ST_OFF) s->sock->setOnEvent(s, &TcpSlot::onEvent);
-        reply_result<proto::TcpStreamReply>(id, TCPSOCKET_OK);
-        s->pump();  // data already waiting, or a source that can start at once
-        return true;
-    }
-    case proto::MSG_TCP_STREAM_STATUS: {
-        proto::TcpStreamStatusReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        static uint8_t digest[32];
-        s->sha.final(digest);
-        proto::TcpStreamStatusReply a;
-        a.rx_bytes = s->rx;
-        a.tx_bytes = s->tx;
-        a.sha256 = proto::Bytes{digest, 32};
-        send_msg(id, a);
-        return true;
-    }
-    case proto::MSG_TCP_AUTO_ACCEPT: {
-        proto::TcpAutoAcceptReq q;
-        TcpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        s->auto_accept = q.on != 0;
-        s->child_stream = q.stream <= ST_SOURCE ? q.stream : ST_OFF;
-        if (s->auto_accept) s->sock->setOnEvent(s, &TcpSlot::onEvent);
-        reply_result<proto::TcpAutoAcceptReply>(id, TCPSOCKET_OK);
-        return true;
-    }
-    default:
-        return false;
-    }
+    s->reset_stream(req.mode, req.count);
+    if (req.mode != ST_OFF) s->sock->setOnEvent(s, &TcpSlot::onEvent);
+    reply.result = TCPSOCKET_OK;
+    after_reply(pump_after_reply, s);
+    return REPLY;
+}
+
+uint8_t handle_tcp_stream_status(const proto::TcpStreamStatusReq& req,
+                                 proto::TcpStreamStatusReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    static uint8_t digest[32];
+    s->sha.final(digest);
+    reply.rx_bytes = s->rx;
+    reply.tx_bytes = s->tx;
+    reply.sha256 = proto::Bytes{digest, 32};
+    return REPLY;
+}
+
+uint8_t handle_tcp_auto_accept(const proto::TcpAutoAcceptReq& req,
+                               proto::TcpAutoAcceptReply& reply) {
+    TcpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    s->auto_accept = req.on != 0;
+    s->child_stream = req.stream <= ST_SOURCE ? req.stream : ST_OFF;
+    if (s->auto_accept) s->sock->setOnEvent(s, &TcpSlot::onEvent);
+    reply.result = TCPSOCKET_OK;
+    return REPLY;
 }
 
 }  // namespace agent

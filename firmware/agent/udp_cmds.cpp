@@ -43,106 +43,84 @@ void (*const g_udp_fns[kMaxUdp])(UDPSocketEvent) = {
 
 UdpSlot* slot(uint8_t h) { return (h < kMaxUdp && g_udp[h].sock) ? &g_udp[h] : nullptr; }
 
-// Decode a request whose first field is the handle; answer BAD_HANDLE for a free slot.
-template <class T>
-UdpSlot* parse_slot(proto::Reader& r, uint16_t id, T& q) {
-    if (!parse(r, id, q)) return nullptr;
-    UdpSlot* s = slot(q.handle);
-    if (!s) send_error(id, proto::ERR_BAD_HANDLE);
-    return s;
-}
-
 }  // namespace
 
-bool handle_udp(uint8_t type, uint16_t id, proto::Reader& r) {
-    switch (type) {
-    case proto::MSG_UDP_NEW: {
-        proto::UdpNewReq q;
-        if (!parse(r, id, q)) return true;
-        int32_t result = UDPSOCKET_MEM;
-        for (int i = 0; i < kMaxUdp; i++) {
-            if (!g_udp[i].sock) {
-                g_udp[i].sock = new UDPSocket();
-                g_udp[i].handle = (uint8_t)i;
-                g_udp[i].echo = false;
-                result = i;
-                break;
-            }
+uint8_t handle_udp_new(const proto::UdpNewReq&, proto::UdpNewReply& reply) {
+    reply.result = UDPSOCKET_MEM;
+    for (int i = 0; i < kMaxUdp; i++) {
+        if (!g_udp[i].sock) {
+            g_udp[i].sock = new UDPSocket();
+            g_udp[i].handle = (uint8_t)i;
+            g_udp[i].echo = false;
+            reply.result = i;
+            break;
         }
-        reply_result<proto::UdpNewReply>(id, result);
-        return true;
     }
-    case proto::MSG_UDP_DELETE: {
-        proto::UdpDeleteReq q;
-        UdpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        delete s->sock;
-        s->sock = nullptr;
-        reply_result<proto::UdpDeleteReply>(id, UDPSOCKET_OK);
-        return true;
-    }
-    case proto::MSG_UDP_BIND: {
-        proto::UdpBindReq q;
-        UdpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        reply_result<proto::UdpBindReply>(id, s->sock->bind(Host(to_ip(q.ip), q.port, nullptr)));
-        return true;
-    }
-    case proto::MSG_UDP_SENDTO: {
-        proto::UdpSendtoReq q;
-        UdpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        Host to(to_ip(q.ip), q.port, nullptr);
-        reply_result<proto::UdpSendtoReply>(
-            id, s->sock->sendto((const char*)q.data.data, q.data.len, &to));
-        return true;
-    }
-    case proto::MSG_UDP_RECVFROM: {
-        proto::UdpRecvfromReq q;
-        UdpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        static char buf[proto::MAX_PAYLOAD];
-        int cap = q.maxlen < sizeof buf ? q.maxlen : (int)sizeof buf;
-        Host from;
-        proto::UdpRecvfromReply a;
-        a.result = s->sock->recvfrom(buf, cap, &from);
-        a.ip = from_ip(from.getIp());
-        a.port = (uint16_t)from.getPort();
-        a.data = proto::Bytes{(const uint8_t*)buf, (uint16_t)(a.result > 0 ? a.result : 0)};
-        send_msg(id, a);
-        return true;
-    }
-    case proto::MSG_UDP_CLOSE: {
-        proto::UdpCloseReq q;
-        UdpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        reply_result<proto::UdpCloseReply>(id, s->sock->close());
-        return true;
-    }
-    case proto::MSG_UDP_ON_EVENT: {
-        proto::UdpOnEventReq q;
-        UdpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        int32_t result = UDPSOCKET_OK;
-        if (q.mode == CB_NONE) s->sock->resetOnEvent();
-        else if (q.mode == CB_FUNCTION) s->sock->setOnEvent(g_udp_fns[s->handle]);
-        else if (q.mode == CB_MEMBER) s->sock->setOnEvent(s, &UdpSlot::onEvent);
-        else result = UDPSOCKET_SETUP;
-        reply_result<proto::UdpOnEventReply>(id, result);
-        return true;
-    }
-    case proto::MSG_UDP_ECHO: {
-        proto::UdpEchoReq q;
-        UdpSlot* s = parse_slot(r, id, q);
-        if (!s) return true;
-        s->echo = q.on != 0;
-        if (s->echo) s->sock->setOnEvent(s, &UdpSlot::onEvent);
-        reply_result<proto::UdpEchoReply>(id, UDPSOCKET_OK);
-        return true;
-    }
-    default:
-        return false;
-    }
+    return REPLY;
+}
+
+uint8_t handle_udp_delete(const proto::UdpDeleteReq& req, proto::UdpDeleteReply& reply) {
+    UdpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    delete s->sock;
+    s->sock = nullptr;
+    reply.result = UDPSOCKET_OK;
+    return REPLY;
+}
+
+uint8_t handle_udp_bind(const proto::UdpBindReq& req, proto::UdpBindReply& reply) {
+    UdpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = s->sock->bind(Host(to_ip(req.ip), req.port, nullptr));
+    return REPLY;
+}
+
+uint8_t handle_udp_sendto(const proto::UdpSendtoReq& req, proto::UdpSendtoReply& reply) {
+    UdpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    Host to(to_ip(req.ip), req.port, nullptr);
+    reply.result = s->sock->sendto((const char*)req.data.data, req.data.len, &to);
+    return REPLY;
+}
+
+uint8_t handle_udp_recvfrom(const proto::UdpRecvfromReq& req, proto::UdpRecvfromReply& reply) {
+    UdpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    static char buf[proto::MAX_PAYLOAD];
+    int cap = req.maxlen < sizeof buf ? req.maxlen : (int)sizeof buf;
+    Host from;
+    reply.result = s->sock->recvfrom(buf, cap, &from);
+    reply.ip = from_ip(from.getIp());
+    reply.port = (uint16_t)from.getPort();
+    reply.data = proto::Bytes{(const uint8_t*)buf, (uint16_t)(reply.result > 0 ? reply.result : 0)};
+    return REPLY;
+}
+
+uint8_t handle_udp_close(const proto::UdpCloseReq& req, proto::UdpCloseReply& reply) {
+    UdpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = s->sock->close();
+    return REPLY;
+}
+
+uint8_t handle_udp_on_event(const proto::UdpOnEventReq& req, proto::UdpOnEventReply& reply) {
+    UdpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    reply.result = UDPSOCKET_OK;
+    if (req.mode == CB_NONE) s->sock->resetOnEvent();
+    else if (req.mode == CB_FUNCTION) s->sock->setOnEvent(g_udp_fns[s->handle]);
+    else if (req.mode == CB_MEMBER) s->sock->setOnEvent(s, &UdpSlot::onEvent);
+    else reply.result = UDPSOCKET_SETUP;
+    return REPLY;
+}
+
+uint8_t handle_udp_echo(const proto::UdpEchoReq& req, proto::UdpEchoReply& reply) {
+    UdpSlot* s = slot(req.handle);
+    if (!s) return proto::ERR_BAD_HANDLE;
+    s->echo = req.on != 0;
+    if (s->echo) s->sock->setOnEvent(s, &UdpSlot::onEvent);
+    reply.result = UDPSOCKET_OK;
+    return REPLY;
 }
 
 }  // namespace agent
