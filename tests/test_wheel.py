@@ -19,7 +19,7 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "hil", "emulator",
            "firmware", "fixtures", "suites")
 
-pytestmark = pytest.mark.skipif(not (CHECKOUT / "setup.py").is_file(),
+pytestmark = pytest.mark.skipif(not (CHECKOUT / "pyproject.toml").is_file(),
                                 reason="needs the project's sources")
 
 
@@ -31,7 +31,7 @@ def src(tmp_path_factory) -> Path:
         p = CHECKOUT / name
         if p.is_dir():
             shutil.copytree(p, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
+        elif p.is_file():
             shutil.copy2(p, src / name)
     return src
 
