@@ -71,9 +71,7 @@ class ExceptionUnit:
         """Take exception *exc* with *return_pc* stacked; returns the handler's address."""
         try:
             return self._enter(exc, return_pc)
-        except _StackingFailed as failed:
-            if exc == HARDFAULT:
-                raise
+        except _StackingFailed as failed:          # BusFault STKERR, escalating as usual
             return self.fault(GuestFault("stacking failed", failed.sp,
                                          f"stack overflow while entering {exception_name(exc)}",
                                          exception=BUSFAULT, cfsr=CFSR_STKERR), return_pc)
