@@ -147,14 +147,25 @@ class Build:
             files += sorted(p for p in d.rglob("*") if p.suffix in (".c", ".cpp"))
         return files
 
-    def flags(self, gen: Path) -> list[str]:
+    def flags(self, gen: Path | None = None) -> list[str]:
+        """Every compile's flags: the board's target flags (board.json), the project's, the
+        profile's, the include folders (and the generated files' folder ``gen``)."""
         return (list(self.spec.cflags) + COMMON_FLAGS + PROFILES[self.profile] + [
             f"-ffile-prefix-map={self.out}=build",  # before ROOT: the build dir may be inside it
             f"-ffile-prefix-map={ROOT}=.",
             f"-I{FIRMWARE / 'include'}", f"-I{FIRMWARE / 'net' / 'include'}",
-            f"-I{self.board_dir}", f"-I{gen}",
+            f"-I{self.board_dir}", *([f"-I{gen}"] if gen else []),
             f"-DBOARD_NAME=\"{self.board}\"",
         ])
+
+    def compile_command(self, tc: Toolchain, src: Path, obj: Path, flags: list[str] | None = None,
+                        extra: list[str] = ()) -> list[str]:
+        """The compiler's command for one source, C or C++ by its suffix (``flags``: as
+        :meth:`flags` gives them unless given)."""
+        is_cpp = src.suffix == ".cpp"
+        return ((tc.cxx if is_cpp else tc.cc) + (self.flags() if flags is None else flags)
+                + (CXX_FLAGS if is_cpp else C_FLAGS) + list(extra)
+                + ["-c", str(src), "-o", str(obj)])
 
     def _needs_compile(self, obj: Path, dep: Path, cmd_file: Path, cmd_hash: str) -> bool:
         if not obj.is_file() or not dep.is_file() or not cmd_file.is_file():
@@ -172,22 +183,17 @@ class Build:
                 return True
         return False
 
-    def compile(self, image: str, tc: Toolchain, gen: Path) -> tuple[list[Path], int]:
-        sources = self.sources(image)  # validates the image name first
-        flags = self.flags(gen)
-        defines = self.images[image].get("defines", [])
-        flags += [f"-D{d}" for d in defines]
+    def compile(self, name: str, sources: list[Path], tc: Toolchain, gen: Path,
+                defines: list[str] = ()) -> tuple[list[Path], int]:
+        flags = self.flags(gen) + [f"-D{d}" for d in defines]
         # Images with their own defines get their own objects; the rest share them.
-        obj_root = self.out / ("obj-" + image if defines else "obj")
+        obj_root = self.out / ("obj-" + name if defines else "obj")
         jobs = []
         objs = []
         for src in sources:
-            rel = src.relative_to(FIRMWARE)
-            obj = obj_root / rel.with_suffix(rel.suffix + ".o")
+            obj = obj_root / _object_name(src)
             dep, cmd_file = obj.with_suffix(".d"), obj.with_suffix(".cmd")
-            is_cpp = src.suffix == ".cpp"
-            cmd = (tc.cxx if is_cpp else tc.cc) + flags + (CXX_FLAGS if is_cpp else C_FLAGS) + [
-                "-MMD", "-MF", str(dep), "-c", str(src), "-o", str(obj)]
+            cmd = self.compile_command(tc, src, obj, flags, extra=["-MMD", "-MF", str(dep)])
             cmd_hash = hashlib.sha256("\0".join(cmd).encode()).hexdigest()
             objs.append(obj)
             if self._needs_compile(obj, dep, cmd_file, cmd_hash):
@@ -214,28 +220,41 @@ class Build:
             raise BuildError("compilation failed:\n" + "\n".join(errors))
         return objs, len(jobs)
 
-    def link(self, image: str, objs: list[Path], tc: Toolchain, relinked: bool) -> Path:
+    def link(self, image: str, objs: list[Path], tc: Toolchain, relinked: bool,
+             script: Path | None = None) -> Path:
         elf = self.out / f"{image}.elf"
-        script = self.board_dir / self.spec.linker_script
+        script = script or self.board_dir / self.spec.linker_script
         newest = max([o.stat().st_mtime_ns for o in objs] + [script.stat().st_mtime_ns])
         if not relinked and elf.is_file() and elf.stat().st_mtime_ns >= newest:
             return elf
         cmd = tc.cxx + list(self.spec.cflags) + [
             "-nostdlib", f"-Wl,--entry={self.spec.entry}", "-Wl,--gc-sections",
             "-Wl,--build-id=none", f"-T{script}", "-o", str(elf)] + [str(o) for o in objs] + tc.link_extra
-        self.log(f"  LD  {_shown(elf)}")
+        self.log(" ".join(cmd) if self.verbose else f"  LD  {_shown(elf)}")
         p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if p.returncode != 0:
             raise BuildError(f"link of {image} failed:\n{p.stderr.strip()}")
         return elf
 
     def build(self, image: str) -> ImageResult:
+        """Build ``image`` of firmware/images.json: its sources, firmware/rt, the stack and
+        the board's own files."""
+        sources = self.sources(image)  # validates the image name first
+        return self.build_sources(image, sources, defines=self.images[image].get("defines", []))
+
+    def build_sources(self, name: str, sources: list[Path], *, defines: list[str] = (),
+                      linker_script: Path | None = None) -> ImageResult:
+        """Build any C/C++ ``sources`` for the board into ``name.elf`` and ``name.bin`` in
+        the build folder, as every image is built: the board's flags, link and boot
+        checksum.  ``linker_script`` replaces the board's (test firmware brings its own);
+        ``defines`` are ``-D`` values and give the build its own objects."""
         tc = Toolchain.find(self.toolchain)
         gen = self.generate()
-        objs, compiled = self.compile(image, tc, gen)
-        elf_before = (self.out / f"{image}.elf")
+        objs, compiled = self.compile(name, [Path(s) for s in sources], tc, gen, defines)
+        elf_before = (self.out / f"{name}.elf")
         old = elf_before.stat().st_mtime_ns if elf_before.is_file() else None
-        elf = self.link(image, objs, tc, relinked=compiled > 0)
+        elf = self.link(name, objs, tc, relinked=compiled > 0,
+                        script=Path(linker_script) if linker_script else None)
         binf = elf.with_suffix(".bin")
         if old is None or elf.stat().st_mtime_ns != old or not binf.is_file():
             flash_region = self.spec.flash
@@ -247,9 +266,20 @@ class Build:
                                flash[4 * word:4 * word + 4])
             binf.write_bytes(flash)
         sizes = size_report(elf, self.spec)
-        (self.out / f"{image}.size.json").write_text(json.dumps(sizes, indent=2) + "\n")
-        return ImageResult(image, elf, binf, sizes, compiled,
+        (self.out / f"{name}.size.json").write_text(json.dumps(sizes, indent=2) + "\n")
+        return ImageResult(name, elf, binf, sizes, compiled,
                            up_to_date=(compiled == 0 and old == elf.stat().st_mtime_ns))
+
+
+def _object_name(src: Path) -> Path:
+    """Where ``src``'s object goes inside the object folder: its path under firmware/, or
+    under ``_other/`` (with a hash of its folder) for sources elsewhere."""
+    if src.is_relative_to(FIRMWARE):
+        rel = src.relative_to(FIRMWARE)
+    else:
+        folder = hashlib.sha256(str(src.parent.resolve()).encode()).hexdigest()[:12]
+        rel = Path("_other") / folder / src.name
+    return rel.with_suffix(rel.suffix + ".o")
 
 
 def _shown(path: Path) -> Path:

@@ -101,3 +101,44 @@ def test_cli_reports_a_compile_error_in_one_message(tmp_path):
                        text=True, cwd=ROOT)
     assert p.returncode == 2
     assert p.stderr.startswith("hil: error: unknown image") and "Traceback" not in p.stderr
+
+
+def test_smoke_image_is_built_like_every_image(tmp_path):
+    """The bring-up image has no build script of its own: `hil build smoke` builds it, with
+    the board's checksum in the .bin."""
+    r = Build(build_dir=tmp_path, log=lambda m: None).build("smoke")
+    assert sum(struct.unpack_from("<8I", r.bin.read_bytes())) & 0xFFFFFFFF == 0
+    assert not [p for p in FIRMWARE.rglob("*.py")], "a build script under firmware/"
+
+
+def test_build_sources_builds_any_sources_with_the_boards_flags(tmp_path):
+    """Sources outside firmware/ (test firmware) go through the same compile, link and
+    checksum; every command carries board.json's target flags, verbatim and in order."""
+    spec = board_spec.load("lpc1768")
+    src = tmp_path / "mini.c"
+    src.write_text("void Reset_Handler(void) { for (;;) {} }\n"
+                   "__attribute__((section(\".isr_vector\"), used))\n"
+                   "void (*const vectors[16])(void) = {(void (*)(void))0x10008000, Reset_Handler};\n")
+    lines = []
+    r = Build(build_dir=tmp_path / "out", verbose=True, log=lines.append).build_sources(
+        "mini", [src], defines=["MINI=1"])
+    commands = [line.split() for line in lines if "-o" in line.split()]
+    assert len(commands) == 2, lines  # one compile, one link
+    n = len(spec.cflags)
+    for cmd in commands:
+        assert any(cmd[i:i + n] == spec.cflags for i in range(len(cmd))), cmd
+    assert "-DMINI=1" in commands[0]
+    words = struct.unpack_from(f"<{spec.checksum.word + 1}I", r.bin.read_bytes())
+    assert sum(words) & 0xFFFFFFFF == 0
+
+
+def test_target_flags_are_written_only_in_board_json():
+    """One source of the target flags: no Python file of hil/, tests/ or firmware/ spells a
+    board's CPU or target triple (they read board.json through hil.build)."""
+    facts = {f for name in board_spec.known_boards() for f in board_spec.load(name).cflags
+             if f.startswith(("-mcpu=", "-march=")) or "-eabi" in f}
+    assert facts
+    found = [f"{p.relative_to(ROOT)}: {fact}"
+             for top in ("hil", "tests", "firmware") for p in (ROOT / top).rglob("*.py")
+             for fact in facts if fact in p.read_text()]
+    assert not found, "target flags outside board.json:\n" + "\n".join(found)

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -19,53 +18,45 @@ ROOT = Path(__file__).resolve().parents[2]
 FW_DIR = Path(__file__).resolve().parent / "fw"
 CACHE = ROOT / "build" / "test-fw"
 
-ZIG_FLAGS = ["-target", "thumb-freestanding-eabi", "-mcpu=cortex_m3", "-Os", "-ffreestanding",
-             "-nostdlib", "-lcompiler_rt", "-fno-unwind-tables",
-             "-fno-asynchronous-unwind-tables", "-Wl,--entry=Reset_Handler"]
+#: The board the test firmware is built for (its flags, link and checksum: board.json).
+BOARD = "lpc1768"
 
 
-def _patch_checksum(path):
-    """Write the LPC17xx vector checksum (word 7) into the ELF segment loaded at 0."""
-    from elftools.elf.elffile import ELFFile
+def build_into(build_dir, image, sources, ld="lpc1768.ld", defines=(), **build_args):
+    """Build test firmware as ``hil build`` builds every image (:meth:`hil.build.Build.
+    build_sources`: board.json's flags and checksum) with this folder's linker script."""
+    from hil.build import Build
 
-    with open(path, "r+b") as f:
-        elf = ELFFile(f)
-        for seg in elf.iter_segments():
-            if seg["p_type"] == "PT_LOAD" and seg["p_paddr"] == 0 and seg["p_filesz"] >= 32:
-                off = seg["p_offset"]
-                break
-        else:
-            raise RuntimeError("no segment at address 0")
-        f.seek(off)
-        words = struct.unpack("<7I", f.read(28))
-        f.seek(off + 28)
-        f.write(struct.pack("<I", (-sum(words)) & 0xFFFFFFFF))
+    build_args.setdefault("log", lambda msg: None)
+    build = Build(board=BOARD, build_dir=Path(build_dir), **build_args)
+    return build.build_sources(image, [FW_DIR / s for s in sources],
+                               defines=list(defines), linker_script=FW_DIR / ld)
 
 
 def build_firmware(name, sources=None, ld="lpc1768.ld", defines=(), variant=""):
-    """Build ``name.c`` (or *sources*); *defines* (``-D``) make a *variant* of it."""
+    """Build ``name.c`` (or *sources*); *defines* (``-D``) make a *variant* of it.  The ELF
+    is cached under build/test-fw by a hash of everything that goes into it (and built in a
+    folder of its own, so concurrent test runs do not share half-written files)."""
+    from hil import build as hil_build
+    from hil import board_spec
+
     sources = sources or [f"{name}.c"]
-    files = [FW_DIR / s for s in sources] + [FW_DIR / ld]
-    flags = ZIG_FLAGS + [f"-D{d}" for d in defines]
+    image = f"{name}-{variant}" if variant else name
     digest = hashlib.sha256()
-    for f in files:
+    for f in [FW_DIR / s for s in sources] + [FW_DIR / ld, Path(hil_build.__file__),
+                                               board_spec.load(BOARD).dir / "board.json"]:
         digest.update(f.read_bytes())
-    digest.update(" ".join(flags).encode())
-    out = CACHE / f"{name}{'-' + variant if variant else ''}-{digest.hexdigest()[:12]}.elf"
+    digest.update(" ".join(defines).encode())
+    out = CACHE / f"{image}-{digest.hexdigest()[:12]}.elf"
     if out.exists():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env.setdefault("ZIG_GLOBAL_CACHE_DIR", str(ROOT / "build" / "zig-cache"))
-    env.setdefault("ZIG_LOCAL_CACHE_DIR", str(ROOT / "build" / "zig-cache"))
-    tmp = out.with_suffix(".tmp")
-    cmd = [sys.executable, "-m", "ziglang", "cc", *flags, "-T", str(FW_DIR / ld),
-           *[str(FW_DIR / s) for s in sources], "-o", str(tmp)]
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if res.returncode != 0:
-        raise RuntimeError(f"firmware build failed:\n{res.stderr}")
-    _patch_checksum(tmp)
-    tmp.rename(out)
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix="work-") as work:
+        try:
+            result = build_into(work, image, sources, ld, defines)
+        except hil_build.BuildError as exc:
+            raise RuntimeError(f"firmware build failed:\n{exc}") from None
+        os.replace(result.elf, out)
     return out
 
 

@@ -2,19 +2,14 @@
 the pinned ziglang wheel) without a single warning, in both build profiles, and stays small."""
 
 import subprocess
-import sys
 
 import pytest
 
 from .netbuild import FIRMWARE, PROFILES, REPO
 
-TARGET_FLAGS = [
-    "-target", "thumb-freestanding-eabi", "-mcpu=cortex_m3", "-mthumb", "-std=c++17", "-Os",
-    "-ffreestanding", "-fno-exceptions", "-fno-rtti", "-fno-unwind-tables",
-    "-fno-asynchronous-unwind-tables", "-fno-threadsafe-statics", "-ffunction-sections",
-    "-fdata-sections", "-Wall", "-Wextra",
-    f"-I{FIRMWARE / 'include'}", f"-I{FIRMWARE / 'net/include'}",
-]
+#: The board the stack is compiled for: its target flags come from its board.json, the rest
+#: from hil.build, exactly as `hil build` compiles it.
+BOARD = "lpc1768"
 SOURCES = sorted((FIRMWARE / "net/src").glob("*.cpp"))
 
 # Budgets for the whole stack (sum over its object files): code + constants in flash, and
@@ -43,13 +38,16 @@ def section_sizes(obj):
 @pytest.fixture(scope="module", params=list(PROFILES))
 def target_objects(request, tmp_path_factory):
     pytest.importorskip("ziglang")
+    from hil.build import Build, Toolchain
+
     out = tmp_path_factory.mktemp(f"net-target-{request.param}")
+    build = Build(board=BOARD, profile=request.param, build_dir=out)
+    tc = Toolchain.find("zig")
     results = {}
     for src in SOURCES:
         obj = out / (src.stem + ".o")
-        p = subprocess.run([sys.executable, "-m", "ziglang", "c++", *TARGET_FLAGS,
-                            *PROFILES[request.param], "-c", str(src), "-o", str(obj)],
-                           capture_output=True, text=True, cwd=REPO)
+        p = subprocess.run(build.compile_command(tc, src, obj), capture_output=True, text=True,
+                           cwd=REPO)
         results[src.name] = (p, obj)
     return request.param, results
 
