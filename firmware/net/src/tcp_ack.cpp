@@ -76,6 +76,88 @@ void ackNewData(Pcb* p, const Seg& s) {
     if (dataAcked && p->sock) p->sock->queueEvent(NETTCPSOCKET_WRITEABLE);
 }
 
+// SACK blocks (RFC 2018) covering data above the highest yet SACKed: the peer holds a
+// segment that left after a missing one.  Blocks below the ACK (D-SACK) or beyond what we
+// sent are ignored.  True when the blocks SACKed new data.
+bool sackInput(Pcb* p, const Seg& s) {
+    bool sackNews = false;
+    if (lt(p->sackHigh, p->snd_una) || lt(p->snd_max, p->sackHigh)) {
+        p->sackHigh = p->snd_una;
+        p->sackBytes = 0;
+    }
+    for (int i = 0; i < s.nsack; i++) {
+        if (!(lt(s.sackL[i], s.sackR[i]) && le(s.ack, s.sackL[i]) && le(s.sackR[i], p->snd_max)))
+            continue;
+        if (lt(p->sackHigh, s.sackR[i])) {
+            uint32_t from = lt(p->sackHigh, s.sackL[i]) ? s.sackL[i] : p->sackHigh;
+            p->sackBytes += s.sackR[i] - from;
+            p->sackHigh = s.sackR[i];
+            sackNews = true;
+        }
+        // The timed segment SACKed: an RTT sample at once, not one stretched by the
+        // recovery of a hole before it (the only samples a lossy path would give, and
+        // a backed-off RTO would wait for them).
+        if (p->rttTiming && le(s.sackL[i], p->rttSeq) && lt(p->rttSeq, s.sackR[i])) {
+            p->rttTiming = false;
+            rttSample(p, (uint32_t)(now() - p->rttStart));
+        }
+    }
+    return sackNews;
+}
+
+// Window update (RFC 793 p. 72: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and
+// SND.WL2 =< SEG.ACK).  Also when the ACK is newer than SND.WL2: the peer's ACKs only
+// grow, so that segment was sent later than the one the window came from (a window
+// probe or a duplicate below SND.WL1 still updates the window then).  Old segments,
+// with older sequence numbers and ACKs, never move the window.  True when it opened.
+bool sendWindowInput(Pcb* p, const Seg& s) {
+    if (!(lt(p->snd_wl1, s.seq) || (p->snd_wl1 == s.seq && le(p->snd_wl2, s.ack)) ||
+          lt(p->snd_wl2, s.ack)))
+        return false;
+    bool opened = s.wnd > p->snd_wnd;
+    p->snd_wnd = s.wnd;
+    if (lt(p->snd_wl1, s.seq)) p->snd_wl1 = s.seq;
+    p->snd_wl2 = s.ack;
+    if (s.wnd > p->maxSndWnd) p->maxSndWnd = s.wnd;
+    if (s.wnd) p->probes = 0;
+    return opened;
+}
+
+// A duplicate ACK: inflate the window in fast recovery, or decide on a fast retransmit.
+void dupAckInput(Pcb* p) {
+    if (p->dupacks < 255) p->dupacks++;
+    if (p->inRecovery) {
+        p->cwnd += p->mss;  // inflate: each dup ACK means a segment left the network
+        return;
+    }
+    // 3 duplicate ACKs, or fewer: early retransmit (RFC 5827); or, with SACK, more
+    // than (threshold - 1) x SMSS bytes SACKed above the first unacknowledged
+    // segment (RFC 6675 IsLost): one ACK whose SACK block covers the rest of the
+    // flight says as much as several duplicate ACKs.
+    uint32_t th = dupThresh(p);
+    if (p->dupacks >= th || (p->sackOk && p->sackBytes > (th - 1) * (uint32_t)p->mss))
+        fastRetransmit(p);
+}
+
+// Our FIN acknowledged: the closing states move on.  False when p was freed (LAST_ACK).
+bool finAckedInput(Pcb* p) {
+    if (!p->finAcked) return true;
+    switch (p->state) {
+        case FIN_WAIT_1:
+            p->state = FIN_WAIT_2;
+            if (!p->sock) p->waitAt = now() + ms(NETCFG_TCP_FIN_WAIT_MS);
+            return true;
+        case CLOSING:
+            enterTimeWait(p);
+            return true;
+        case LAST_ACK:
+            dropPcb(p, NETTCPSOCKET_CONRST);
+            return false;
+        default:
+            return true;
+    }
+}
+
 }  // namespace
 
 namespace tcp {
@@ -102,33 +184,7 @@ void rttSample(Pcb* p, uint32_t r) {
 // freed (LAST_ACK done).  CLOSING -> TIME_WAIT leaves p in TIME_WAIT.
 AckResult ackInput(Pcb* p, const Seg& s, bool acceptable) {
     if (lt(p->snd_max, s.ack)) return ACK_TOO_NEW;
-    // SACK blocks (RFC 2018) covering data above the highest yet SACKed: the peer holds a
-    // segment that left after a missing one.  Blocks below the ACK (D-SACK) or beyond what
-    // we sent are ignored.
-    bool sackNews = false;
-    if (p->sackOk) {
-        if (lt(p->sackHigh, p->snd_una) || lt(p->snd_max, p->sackHigh)) {
-            p->sackHigh = p->snd_una;
-            p->sackBytes = 0;
-        }
-        for (int i = 0; i < s.nsack; i++) {
-            if (!(lt(s.sackL[i], s.sackR[i]) && le(s.ack, s.sackL[i]) && le(s.sackR[i], p->snd_max)))
-                continue;
-            if (lt(p->sackHigh, s.sackR[i])) {
-                uint32_t from = lt(p->sackHigh, s.sackL[i]) ? s.sackL[i] : p->sackHigh;
-                p->sackBytes += s.sackR[i] - from;
-                p->sackHigh = s.sackR[i];
-                sackNews = true;
-            }
-            // The timed segment SACKed: an RTT sample at once, not one stretched by the
-            // recovery of a hole before it (the only samples a lossy path would give, and
-            // a backed-off RTO would wait for them).
-            if (p->rttTiming && le(s.sackL[i], p->rttSeq) && lt(p->rttSeq, s.sackR[i])) {
-                p->rttTiming = false;
-                rttSample(p, (uint32_t)(now() - p->rttStart));
-            }
-        }
-    }
+    bool sackNews = p->sackOk && sackInput(p, s);
     bool dup = false;
     if (lt(p->snd_una, s.ack)) {
         ackNewData(p, s);
@@ -142,62 +198,15 @@ AckResult ackInput(Pcb* p, const Seg& s, bool acceptable) {
         else
             dup = acceptable && s.len == 0 && !(s.flags & FIN) && s.wnd == p->snd_wnd;
     }
-    // Window update (RFC 793 p. 72: SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and
-    // SND.WL2 =< SEG.ACK).  Also when the ACK is newer than SND.WL2: the peer's ACKs only
-    // grow, so that segment was sent later than the one the window came from (a window
-    // probe or a duplicate below SND.WL1 still updates the window then).  Old segments,
-    // with older sequence numbers and ACKs, never move the window.
-    bool opened = false;
-    if (lt(p->snd_wl1, s.seq) || (p->snd_wl1 == s.seq && le(p->snd_wl2, s.ack)) ||
-        lt(p->snd_wl2, s.ack)) {
-        opened = s.wnd > p->snd_wnd;
-        p->snd_wnd = s.wnd;
-        if (lt(p->snd_wl1, s.seq)) p->snd_wl1 = s.seq;
-        p->snd_wl2 = s.ack;
-        if (s.wnd > p->maxSndWnd) p->maxSndWnd = s.wnd;
-        if (s.wnd) p->probes = 0;
-    }
+    bool opened = sendWindowInput(p, s);
     if (s.ack == p->snd_una) p->probes = 0;  // the peer is alive
-    if (dup) {
-        if (p->dupacks < 255) p->dupacks++;
-        if (p->inRecovery) {
-            p->cwnd += p->mss;  // inflate: each dup ACK means a segment left the network
-        } else {
-            // 3 duplicate ACKs, or fewer: early retransmit (RFC 5827); or, with SACK, more
-            // than (threshold - 1) x SMSS bytes SACKed above the first unacknowledged
-            // segment (RFC 6675 IsLost): one ACK whose SACK block covers the rest of the
-            // flight says as much as several duplicate ACKs.
-            uint32_t th = dupThresh(p);
-            if (p->dupacks >= th || (p->sackOk && p->sackBytes > (th - 1) * (uint32_t)p->mss))
-                fastRetransmit(p);
-        }
-    }
+    if (dup) dupAckInput(p);
     // (An old ACK, below snd_una, is ignored: reordering must not reset the count.)
     if (opened && p->snd_wnd && p->persistAt) {
         p->persistAt = 0;
         p->persistShift = 0;
     }
-    // FIN acknowledged?
-    switch (p->state) {
-        case FIN_WAIT_1:
-            if (p->finAcked) {
-                p->state = FIN_WAIT_2;
-                if (!p->sock) p->waitAt = now() + ms(NETCFG_TCP_FIN_WAIT_MS);
-            }
-            break;
-        case CLOSING:
-            if (p->finAcked) enterTimeWait(p);
-            break;
-        case LAST_ACK:
-            if (p->finAcked) {
-                dropPcb(p, NETTCPSOCKET_CONRST);
-                return ACK_GONE;
-            }
-            break;
-        default:
-            break;
-    }
-    return ACK_OK;
+    return finAckedInput(p) ? ACK_OK : ACK_GONE;
 }
 
 }  // namespace tcp

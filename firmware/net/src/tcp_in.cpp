@@ -148,20 +148,59 @@ bool oldOrZeroWindow(const Pcb* p, const Seg& s, uint32_t wnd) {
     return le(p->rcv_nxt - 0xFFFFu, s.seq) && le(s.seq, edge);
 }
 
-// States SYN_RCVD .. TIME_WAIT (RFC 793 p. 69 onwards).
-void syncInput(Pcb* p, Seg s) {
-    uint32_t segLen = s.len + ((s.flags & SYN) ? 1 : 0) + ((s.flags & FIN) ? 1 : 0);
+// The window a segment is checked against: what we would advertise now, or the right edge
+// already advertised when it lies further (an advertised edge never moves back).
+uint32_t checkWindow(const Pcb* p) {
     uint32_t wnd = advWindow(p);
     if (lt(p->rcv_nxt, p->rcv_adv) && p->rcv_adv - p->rcv_nxt > wnd) wnd = p->rcv_adv - p->rcv_nxt;
-    // 1. sequence number acceptable?
-    bool ok;
+    return wnd;
+}
+
+// RFC 793's sequence number test (p. 69) for a segment occupying segLen sequence numbers.
+bool seqInWindow(const Pcb* p, const Seg& s, uint32_t segLen, uint32_t wnd) {
     if (segLen == 0)
-        ok = wnd == 0 ? s.seq == p->rcv_nxt : (le(p->rcv_nxt, s.seq) && lt(s.seq, p->rcv_nxt + wnd));
-    else  // any overlap with the window (a superset of RFC 793's first-or-last-octet test:
-          // a retransmission that starts before rcv_nxt and runs past the right edge still
-          // carries the bytes we wait for; both ends are trimmed below)
-        ok = wnd != 0 && lt(s.seq, p->rcv_nxt + wnd) && lt(p->rcv_nxt, s.seq + segLen);
-    // Simultaneous open: the peer's SYN-ACK repeats its SYN (RFC 793 figure 8).
+        return wnd == 0 ? s.seq == p->rcv_nxt
+                        : (le(p->rcv_nxt, s.seq) && lt(s.seq, p->rcv_nxt + wnd));
+    // Any overlap with the window (a superset of RFC 793's first-or-last-octet test: a
+    // retransmission that starts before rcv_nxt and runs past the right edge still carries
+    // the bytes we wait for; both ends are trimmed by trimToWindow()).
+    return wnd != 0 && lt(s.seq, p->rcv_nxt + wnd) && lt(p->rcv_nxt, s.seq + segLen);
+}
+
+// An unacceptable segment: dropped and answered with an ACK (a RST: dropped silently).
+void rejectSegment(Pcb* p, const Seg& s, uint32_t wnd) {
+    if (s.flags & RST) return;
+    if (p->state == SYN_RCVD && (s.flags & SYN) && s.seq == p->irs) {
+        sendSyn(p);  // our SYN-ACK was lost: the peer repeats its SYN
+        return;
+    }
+    if (p->state == TIME_WAIT && (s.flags & FIN)) p->waitAt = now() + ms(2 * NETCFG_TCP_MSL_MS);
+    S.tcp_dropped++;
+    // Unacceptable only because our window is zero or because it is old (a window
+    // probe at rcv_nxt - 1, a duplicate): its data is dropped, but its ACK and window
+    // are still processed (RFC 793 p. 69, RFC 1122 4.2.2.17), or a peer probing our
+    // zero window could never tell us it got our data, and we would retransmit data
+    // already acknowledged while both windows stay closed.
+    if ((s.flags & ACK) && !(s.flags & SYN) && p->state >= ESTABLISHED &&
+        p->state != TIME_WAIT && oldOrZeroWindow(p, s, wnd)) {
+        uint32_t tx0 = S.tcp_tx;
+        AckResult r = ackInput(p, s, false);
+        if (r == ACK_GONE) return;
+        if (r == ACK_OK) {
+            output(p);
+            checkTimers(p);
+        }
+        if (S.tcp_tx != tx0 && r == ACK_OK) return;  // a data segment carried the ACK
+    }
+    sendAck(p);
+}
+
+// Step 1 (RFC 793 p. 69): true when the segment is acceptable; otherwise it has been
+// dealt with here.  The peer's SYN-ACK repeating its SYN (simultaneous open, RFC 793
+// figure 8) loses its SYN; at a zero window, ACKs and RSTs at rcv_nxt are still taken.
+bool acceptSegment(Pcb* p, Seg& s, uint32_t wnd) {
+    uint32_t segLen = s.len + ((s.flags & SYN) ? 1 : 0) + ((s.flags & FIN) ? 1 : 0);
+    bool ok = seqInWindow(p, s, segLen, wnd);
     if (p->state == SYN_RCVD && (s.flags & SYN) && s.seq == p->irs) {
         if ((s.flags & ACK) && lt(p->snd_una, s.ack) && le(s.ack, p->snd_max)) {
             s.flags &= (uint8_t)~SYN;
@@ -170,44 +209,22 @@ void syncInput(Pcb* p, Seg s) {
             ok = segLen == 0 ? s.seq == p->rcv_nxt : ok;
         } else {
             sendSyn(p);
-            return;
+            return false;
         }
     }
-    // A zero window still takes ACKs and RSTs at rcv_nxt (RFC 793 p. 69).
     if (!ok && wnd == 0 && s.seq == p->rcv_nxt) {
         ok = true;
         s.len = 0;
         s.flags &= (uint8_t)~FIN;
     }
-    if (!ok) {
-        if (s.flags & RST) return;
-        if (p->state == SYN_RCVD && (s.flags & SYN) && s.seq == p->irs) {
-            sendSyn(p);  // our SYN-ACK was lost: the peer repeats its SYN
-            return;
-        }
-        if (p->state == TIME_WAIT && (s.flags & FIN)) p->waitAt = now() + ms(2 * NETCFG_TCP_MSL_MS);
-        S.tcp_dropped++;
-        // Unacceptable only because our window is zero or because it is old (a window
-        // probe at rcv_nxt - 1, a duplicate): its data is dropped, but its ACK and window
-        // are still processed (RFC 793 p. 69, RFC 1122 4.2.2.17), or a peer probing our
-        // zero window could never tell us it got our data, and we would retransmit data
-        // already acknowledged while both windows stay closed.
-        if ((s.flags & ACK) && !(s.flags & SYN) && p->state >= ESTABLISHED &&
-            p->state != TIME_WAIT && oldOrZeroWindow(p, s, wnd)) {
-            uint32_t tx0 = S.tcp_tx;
-            AckResult r = ackInput(p, s, false);
-            if (r == ACK_GONE) return;
-            if (r == ACK_OK) {
-                output(p);
-                checkTimers(p);
-            }
-            if (S.tcp_tx != tx0 && r == ACK_OK) return;  // a data segment carried the ACK
-        }
-        sendAck(p);
-        return;
-    }
-    // Trim to the window: data before rcv_nxt, and beyond the right edge.  Data we already
-    // had means the peer retransmitted: it is recovering a loss, and its ACK goes at once.
+    if (!ok) rejectSegment(p, s, wnd);
+    return ok;
+}
+
+// Trim an acceptable segment to the window: data before rcv_nxt, and beyond the right
+// edge.  True when it repeated data we already had: the peer retransmitted, it is
+// recovering a loss, and its ACK goes at once.
+bool trimToWindow(const Pcb* p, Seg& s, uint32_t wnd) {
     bool resent = s.len && lt(s.seq, p->rcv_nxt);
     if (lt(s.seq, p->rcv_nxt)) {
         uint32_t cut = p->rcv_nxt - s.seq;
@@ -226,58 +243,59 @@ void syncInput(Pcb* p, Seg s) {
         s.len = room;
         s.flags &= (uint8_t)~FIN;
     }
-    // 2. RST (RFC 5961 3.2: exact match resets, in-window gets a challenge ACK).
+    return resent;
+}
+
+// Steps 2 (RST, RFC 5961 3.2: an exact match resets, in-window gets a challenge ACK) and
+// 4 (SYN in the window: challenge ACK, RFC 5961 4.2).  True when the segment ends here.
+bool rstOrSynInput(Pcb* p, const Seg& s) {
     if (s.flags & RST) {
-        if (s.seq != p->rcv_nxt) {
-            sendAck(p);
-            return;
-        }
-        if (p->state == SYN_RCVD && !p->sock) {
-            freePcb(p);  // passive open: back to LISTEN
-        } else if (p->state == CLOSING || p->state == LAST_ACK || p->state == TIME_WAIT) {
-            dropPcb(p, NETTCPSOCKET_CONRST);
-        } else {
-            dropPcb(p, NETTCPSOCKET_CONRST);
-        }
-        return;
+        if (s.seq != p->rcv_nxt) sendAck(p);
+        else if (p->state == SYN_RCVD && !p->sock) freePcb(p);  // passive open: back to LISTEN
+        else dropPcb(p, NETTCPSOCKET_CONRST);
+        return true;
     }
-    // 4. SYN in the window: challenge ACK (RFC 5961 4.2).
     if (s.flags & SYN) {
         sendAck(p);
-        return;
+        return true;
     }
-    // 5. ACK.
-    if (!(s.flags & ACK)) return;
-    if (p->state == SYN_RCVD) {
-        if (!(lt(p->snd_una, s.ack) && le(s.ack, p->snd_max))) {
-            sendRaw(p->netif, p->localIp, p->remoteIp, p->localPort, p->remotePort, s.ack, 0, RST,
-                    0, NULL, 0);
-            return;
-        }
-        p->snd_una = p->iss + 1;
-        p->state = p->finQueued ? FIN_WAIT_1 : ESTABLISHED;
-        p->rtxAt = 0;
-        p->nrtx = 0;
-        p->snd_wnd = s.wnd;
-        p->maxSndWnd = umax(p->maxSndWnd, s.wnd);
-        p->snd_wl1 = s.seq;
-        p->snd_wl2 = s.ack;
-        p->cwnd = umin(4u * p->mss, umax(2u * p->mss, 4380u));
-        p->ssthresh = 0xFFFF;
-        if (p->rttTiming) rttSample(p, (uint32_t)(now() - p->rttStart));  // Karn
-        p->rttTiming = false;
-        if (p->parent) {
-            if (!passiveEstablished(p)) return;
-        } else if (p->sock) {
-            p->sock->queueEvent(NETTCPSOCKET_CONNECTED);  // simultaneous open
-        }
+    return false;
+}
+
+// Step 5 in SYN_RCVD: the ACK of our SYN completes the handshake (a wrong one is answered
+// with a RST).  False when the segment ends here.
+bool synRcvdAckInput(Pcb* p, const Seg& s) {
+    if (!(lt(p->snd_una, s.ack) && le(s.ack, p->snd_max))) {
+        sendRaw(p->netif, p->localIp, p->remoteIp, p->localPort, p->remotePort, s.ack, 0, RST,
+                0, NULL, 0);
+        return false;
     }
+    p->snd_una = p->iss + 1;
+    p->state = p->finQueued ? FIN_WAIT_1 : ESTABLISHED;
+    p->rtxAt = 0;
+    p->nrtx = 0;
+    p->snd_wnd = s.wnd;
+    p->maxSndWnd = umax(p->maxSndWnd, s.wnd);
+    p->snd_wl1 = s.seq;
+    p->snd_wl2 = s.ack;
+    p->cwnd = umin(4u * p->mss, umax(2u * p->mss, 4380u));
+    p->ssthresh = 0xFFFF;
+    if (p->rttTiming) rttSample(p, (uint32_t)(now() - p->rttStart));  // Karn
+    p->rttTiming = false;
+    if (p->parent) return passiveEstablished(p);
+    if (p->sock) p->sock->queueEvent(NETTCPSOCKET_CONNECTED);  // simultaneous open
+    return true;
+}
+
+// Step 5 in the other states (ackInput), and TIME_WAIT's answer to a repeated FIN.  False
+// when the segment ends here.
+bool ackStep(Pcb* p, const Seg& s) {
     switch (ackInput(p, s, true)) {
         case ACK_GONE:
-            return;
+            return false;
         case ACK_TOO_NEW:  // ACKs something not yet sent
             sendAck(p);
-            return;
+            return false;
         default:
             break;
     }
@@ -286,9 +304,39 @@ void syncInput(Pcb* p, Seg s) {
             sendAck(p);
             p->waitAt = now() + ms(2 * NETCFG_TCP_MSL_MS);
         }
-        return;
+        return false;
     }
-    // 7. Data and 8. FIN.
+    return true;
+}
+
+// Step 8: the peer's FIN was consumed.  False when the connection went to TIME_WAIT (the
+// segment ends here).
+bool finInput(Pcb* p) {
+    switch (p->state) {
+        case ESTABLISHED:
+            p->state = CLOSE_WAIT;
+            if (p->sock) p->sock->queueEvent(NETTCPSOCKET_DISCONNECTED);
+            return true;
+        case FIN_WAIT_1:
+            if (p->finAcked) {
+                sendAck(p);
+                enterTimeWait(p);
+                return false;
+            }
+            p->state = CLOSING;
+            return true;
+        case FIN_WAIT_2:
+            sendAck(p);
+            enterTimeWait(p);
+            return false;
+        default:
+            return true;
+    }
+}
+
+// Steps 7 and 8: data and FIN, in order or held out of order; then our own output, which
+// carries the ACK, or an ACK now, or a delayed ACK.
+void textInput(Pcb* p, const Seg& s, bool resent) {
     bool fin = (s.flags & FIN) != 0;
     bool canRecv = p->state == ESTABLISHED || p->state == FIN_WAIT_1 || p->state == FIN_WAIT_2;
     if (!canRecv) {
@@ -308,28 +356,7 @@ void syncInput(Pcb* p, Seg s) {
             // Every second full segment (RFC 1122 4.2.3.2) is acknowledged by the end of
             // this Net::poll(), so a reply the application sends meanwhile carries it.
             else if (p->fullSegs >= 2) p->ackPending = true;
-            if (finDone) {
-                switch (p->state) {
-                    case ESTABLISHED:
-                        p->state = CLOSE_WAIT;
-                        if (p->sock) p->sock->queueEvent(NETTCPSOCKET_DISCONNECTED);
-                        break;
-                    case FIN_WAIT_1:
-                        if (p->finAcked) {
-                            sendAck(p);
-                            enterTimeWait(p);
-                            return;
-                        }
-                        p->state = CLOSING;
-                        break;
-                    case FIN_WAIT_2:
-                        sendAck(p);
-                        enterTimeWait(p);
-                        return;
-                    default:
-                        break;
-                }
-            }
+            if (finDone && !finInput(p)) return;
         } else {
             // Out of order: keep it (bounded) and send a duplicate ACK at once (RFC 5681 4.2),
             // its SACK block first (RFC 2018).
@@ -340,14 +367,21 @@ void syncInput(Pcb* p, Seg s) {
     }
     // Our own data first: a data segment carries the ACK.
     output(p);
-    if (ackNow) {
-        sendAck(p);
-    } else if ((s.len || fin) && !p->delackAt && lt(p->rcv_adv - advWindow(p), p->rcv_nxt + 1)) {
-        p->delackAt = now() + ms(NETCFG_TCP_DELACK_MS);
-    } else if ((s.len || fin) && !p->delackAt) {
-        p->delackAt = now() + ms(NETCFG_TCP_DELACK_MS);
-    }
+    if (ackNow) sendAck(p);
+    else if ((s.len || fin) && !p->delackAt) p->delackAt = now() + ms(NETCFG_TCP_DELACK_MS);
     checkTimers(p);
+}
+
+// States SYN_RCVD .. TIME_WAIT (RFC 793 p. 69 onwards), step by step.
+void syncInput(Pcb* p, Seg s) {
+    uint32_t wnd = checkWindow(p);
+    if (!acceptSegment(p, s, wnd)) return;                   // 1. sequence number
+    bool resent = trimToWindow(p, s, wnd);
+    if (rstOrSynInput(p, s)) return;                         // 2. RST, 4. SYN
+    if (!(s.flags & ACK)) return;                            // 5. ACK
+    if (p->state == SYN_RCVD && !synRcvdAckInput(p, s)) return;
+    if (!ackStep(p, s)) return;
+    textInput(p, s, resent);                                 // 7. data, 8. FIN
 }
 
 bool parseOptions(const uint8_t* t, int doff, Seg* s) {
