@@ -153,7 +153,10 @@ class Build:
         return (list(self.spec.cflags) + COMMON_FLAGS + PROFILES[self.profile] + [
             f"-ffile-prefix-map={self.out}=build",  # before ROOT: the build dir may be inside it
             f"-ffile-prefix-map={ROOT}=.",
+            # net/include: the NetServices API; net/internal: the stack's own headers (the
+            # API's headers include some of them, so every user needs the path too).
             f"-I{FIRMWARE / 'include'}", f"-I{FIRMWARE / 'net' / 'include'}",
+            f"-I{FIRMWARE / 'net' / 'internal'}",
             f"-I{self.board_dir}", *([f"-I{gen}"] if gen else []),
             f"-DBOARD_NAME=\"{self.board}\"",
         ])

@@ -22,7 +22,8 @@ PROGRAMS = ["test_api", "test_stack", "test_tcp", "test_echo", "test_dns", "test
 HOST_FLAGS = [
     "-std=c++17", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
     "-fno-omit-frame-pointer", "-Wall", "-Wextra", "-Werror",
-    f"-I{FIRMWARE / 'net/include'}", f"-I{FIRMWARE / 'boards/host'}",
+    f"-I{FIRMWARE / 'net/include'}", f"-I{FIRMWARE / 'net/internal'}",
+    f"-I{FIRMWARE / 'boards/host'}",
     # board.h lives next to the freestanding libc headers; -idirafter keeps the host's own
     # <string.h>, <stdlib.h> and <new> in front of them.
     f"-idirafter{FIRMWARE / 'include'}",
