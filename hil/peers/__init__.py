@@ -12,9 +12,11 @@ _WHERE = {
     "DnsQuery": "dns", "DnsServer": "dns",
     "UdpEchoPeer": "echo",
     "Datagram": "multicast", "MulticastListener": "multicast", "MulticastSender": "multicast",
-    "TcpAcceptor": "tcp", "TcpChargenServer": "tcp", "TcpConnLog": "tcp",
+    "TcpChargenServer": "tcp", "TcpConnLog": "tcp",
     "TcpDaytimeServer": "tcp", "TcpDiscardServer": "tcp", "TcpEchoServer": "tcp",
-    "TcpServer": "tcp", "chargen_bytes": "tcp", "net_connect": "tcp",
+    "TcpServer": "tcp", "chargen_bytes": "tcp",
+    "TcpAcceptor": "tcp_client", "connect_at_once": "tcp_client", "net_connect": "tcp_client",
+    "reset_close": "tcp_client",
 }
 _MODULES = ("dhcpmsg", "dnsraw")
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import struct
 import time
 
 from robot.api import logger
@@ -162,7 +161,7 @@ class TcpKeywords:
     def connect_to_board_from_host(self, port: int, timeout: Timeout = 5.0, name: str | None = None):
         """Open a TCP connection from the host's kernel to the board's ``port``; returns the
         host socket (closed when the test ends)."""
-        from ..peers.tcp import PeerError, net_connect
+        from ..peers.tcp_client import PeerError, net_connect
 
         board = self.lib.bench.board(name or None)
         try:
@@ -234,9 +233,12 @@ class TcpKeywords:
     @keyword("Close Host Connection")
     def close_host_connection(self, conn: socket.socket, reset: bool = False):
         """Close a host connection: with FIN, or with ``reset=True`` an RST (SO_LINGER 0)."""
+        from ..peers.tcp_client import reset_close
+
         if reset:
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        conn.close()
+            reset_close(conn)
+        else:
+            conn.close()
 
     @keyword("Half Close Host Connection")
     def half_close_host_connection(self, conn: socket.socket):
@@ -246,7 +248,7 @@ class TcpKeywords:
     @keyword("Start TCP Acceptor")
     def start_tcp_acceptor(self, port: int, rcvbuf: int | None = None):
         """Listen on the host for the board's connections (`Accept Board Connection`)."""
-        from ..peers.tcp import TcpAcceptor
+        from ..peers.tcp_client import TcpAcceptor
 
         acc = TcpAcceptor(self.lib.bench.net, int(port),
                           rcvbuf=None if rcvbuf is None else int(rcvbuf)).start()
@@ -326,7 +328,7 @@ class TcpKeywords:
         within microseconds), as a crowd of clients would.  Returns two lists: the
         connected host sockets (closed when the test ends) and, for each client that did
         not connect, why (refused, or no answer within ``timeout``)."""
-        from ..peers.tcp import connect_at_once
+        from ..peers.tcp_client import connect_at_once
 
         board = self.lib.bench.board(name or None)
         results = connect_at_once(self.lib.bench.net, board.ip, int(port), int(count),

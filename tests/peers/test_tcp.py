@@ -211,3 +211,32 @@ def test_half_closing_echo_client_and_burst_connects(net):
     results = connect_at_once(net, net.host_ip, 1, 3, timeout=2)
     assert [type(r) for r in results] == [PeerError] * 3
     assert all("refused" in str(r) for r in results)
+
+
+def test_reset_close_sends_rst():
+    """reset_close (the `Close Host Connection reset=True` keyword's helper, and the servers'
+    reset_after) ends a connection with RST: the other side's recv fails with ECONNRESET."""
+    from hil.peers.tcp_client import reset_close
+
+    with socket.create_server(("127.0.0.1", 0)) as srv:
+        client = socket.create_connection(srv.getsockname())
+        conn, _ = srv.accept()
+        with conn:
+            reset_close(client)
+            conn.settimeout(2)
+            with pytest.raises(ConnectionResetError):
+                conn.recv(10)
+        reset_close(client)  # closed already: nothing happens
+
+
+def test_tcp_names_stay_importable_from_both_places():
+    """The client helpers moved to hil.peers.tcp_client; old imports keep working."""
+    import hil.peers
+    import hil.peers.tcp
+    import hil.peers.tcp_client as client
+
+    for name in ("TcpAcceptor", "net_connect", "connect_at_once", "reset_close"):
+        assert getattr(hil.peers.tcp, name) is getattr(client, name)
+        assert getattr(hil.peers, name) is getattr(client, name)
+    for name in hil.peers.__all__:
+        getattr(hil.peers, name)
