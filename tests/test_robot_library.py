@@ -143,3 +143,37 @@ def _collect(project):
     return subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p",
                            "no:cacheprovider", str(project)], capture_output=True, text=True,
                           cwd=project, timeout=120)
+
+
+#: What a keyword must leave to the layers below it (hil.net, hil.net.frames, hil.peers):
+#: packing bytes, running `ip`, and the bench LAN's bridge and port names.
+_LOWER_LAYERS = {
+    "packs bytes with struct (use hil.net.frames or hil.peers)": r"\bstruct\.|\bimport struct\b",
+    "runs ip (use a hil.net.BenchNetwork method)":
+        r"""[\[(]\s*["']ip["']\s*,|["']ip\s+(link|route|addr|neigh)\b""",
+    "names the bridge (only hil.net knows it)": r"\bbr0\b",
+    "names a bridge port (BenchNetwork.port_name)": r"""-p["']""",
+}
+
+
+def test_keywords_leave_frames_and_ip_commands_to_the_layers_below():
+    import re
+
+    found = []
+    for path in sorted((REPO / "hil" / "robot").glob("*.py")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            for why, pattern in _LOWER_LAYERS.items():
+                if re.search(pattern, line):
+                    found.append(f"{path.relative_to(REPO)}:{n}: {why}: {line.strip()}")
+    assert not found, "\n".join(found)
+
+
+def test_the_layer_rule_catches_what_it_names():
+    import re
+
+    caught = ['hdr = struct.pack("!H", 1)', 'net.run(["ip", "link", "set", x])',
+              'cmd = "ip route replace 1.2.3.4 dev x"', 'raw_socket("br0")', 'f"{board}-p"']
+    for line in caught:
+        assert any(re.search(p, line) for p in _LOWER_LAYERS.values()), line
+    for line in ['return m["ip"]', "reply['ip']", "board.ip", "skip", '"-pipe"']:
+        assert not any(re.search(p, line) for p in _LOWER_LAYERS.values()), line

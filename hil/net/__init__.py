@@ -349,6 +349,30 @@ class BenchNetwork:
         self.links[name] = "tap"
         return fd
 
+    @staticmethod
+    def port_name(board: str) -> str:
+        """The bridge port of board link ``board`` (the veth end on the bridge)."""
+        return board + "-p"
+
+    def set_board_port(self, board: str, up: bool) -> None:
+        """Put board ``board``'s bridge port up or down: down, frames in both directions
+        vanish (the cable pulled on the switch side); the board's own end stays up."""
+        self._ip("link", "set", self.port_name(board), "up" if up else "down")
+
+    def set_route_mtu(self, ip: str, mtu: int) -> None:
+        """A host route to ``ip`` over the bridge with path MTU ``mtu``, so the host's
+        kernel fragments what it sends there (:meth:`remove_route` takes it away)."""
+        self._ip("route", "replace", f"{ip}/32", "dev", self.bridge, "mtu", str(int(mtu)))
+
+    def remove_route(self, ip: str) -> None:
+        """Remove the host route :meth:`set_route_mtu` made (none there: nothing to do)."""
+        self.run(["ip", "route", "del", f"{ip}/32"], capture_output=True)
+
+    def _ip(self, *args: str) -> None:
+        r = self.run(["ip", *args], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise BenchNetworkError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+
     # -- commands inside the namespace ---------------------------------------
     def command(self, argv: Sequence[str]) -> list[str]:
         """argv prefixed so that it runs inside the bench namespace."""

@@ -58,3 +58,20 @@ def tcp_frame(dst_mac, src_mac, src_ip: str, dst_ip: str, sport: int, dport: int
     tcp = tcp[:16] + struct.pack("!H", inet_checksum(_pseudo(src_ip, dst_ip, 6, len(tcp)) + tcp)) + tcp[18:]
     return (mac_bytes(dst_mac) + mac_bytes(src_mac) + b"\x08\x00"
             + ipv4_header(src_ip, dst_ip, 6, len(tcp)) + tcp)
+
+
+def igmp_query_frame(src_mac, src_ip: str, group: str = "0.0.0.0", max_resp_ds: int = 10) -> bytes:
+    """Ethernet/IPv4/IGMPv2 membership query (RFC 2236): general when ``group`` is 0.0.0.0
+    (sent to 224.0.0.1), else group-specific (sent to the group).  TTL 1 and the Router
+    Alert option, as a querier sends it."""
+    igmp = struct.pack("!BBH4s", 0x11, int(max_resp_ds), 0, socket.inet_aton(group))
+    igmp = igmp[:2] + struct.pack("!H", inet_checksum(igmp)) + igmp[4:]
+    dst = "224.0.0.1" if group == "0.0.0.0" else group
+    ip = ipv4_header(src_ip, dst, 2, len(igmp), ttl=1, options=b"\x94\x04\x00\x00")
+    return multicast_mac(dst) + mac_bytes(src_mac) + b"\x08\x00" + ip + igmp
+
+
+def multicast_mac(group: str) -> bytes:
+    """The Ethernet address of IPv4 multicast ``group`` (01:00:5e + its low 23 bits)."""
+    d = socket.inet_aton(group)
+    return bytes([0x01, 0x00, 0x5E, d[1] & 0x7F, d[2], d[3]])

@@ -75,24 +75,13 @@ class CaptureKeywords:
     @keyword("Send IGMP Query From Host")
     def send_igmp_query_from_host(self, group: str = "0.0.0.0", max_resp_ds: int = 10):
         """Put an IGMPv2 query on the wire (general when ``group`` is 0.0.0.0)."""
-        import socket
-        import struct
+        from ..net.frames import igmp_query_frame
 
-        from ..net.frames import inet_checksum as _csum
-
-        igmp = struct.pack("!BBH4s", 0x11, int(max_resp_ds), 0, socket.inet_aton(group))
-        igmp = igmp[:2] + struct.pack("!H", _csum(igmp)) + igmp[4:]
-        dst = "224.0.0.1" if group == "0.0.0.0" else group
-        src = self.lib.bench.host_ip
-        ip = struct.pack("!BBHHHBBH4s4s", 0x46, 0, 24 + len(igmp), 0, 0, 1, 2, 0,
-                         socket.inet_aton(src), socket.inet_aton(dst)) + b"\x94\x04\x00\x00"
-        ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
-        d = socket.inet_aton(dst)
-        mac = bytes([0x01, 0x00, 0x5E, d[1] & 0x7F, d[2], d[3]])
-        raw = self.lib.bench.net.raw_socket()
+        net = self.lib.bench.net
+        raw = net.raw_socket()
         try:
-            raw.send(mac + bytes(int(x, 16) for x in self.lib.bench.net.host_mac.split(":"))
-                     + b"\x08\x00" + ip + igmp)
+            raw.send(igmp_query_frame(net.host_mac, self.lib.bench.host_ip, group,
+                                      int(max_resp_ds)))
         finally:
             raw.close()
 

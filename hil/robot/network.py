@@ -3,6 +3,7 @@ from __future__ import annotations
 from robot.api import logger
 from robot.api.deco import keyword
 
+from ..net import BenchNetworkError
 from ..net.frames import tcp_frame, udp_frame
 from .timeouts import Timeout, secs
 
@@ -93,12 +94,11 @@ class NetworkKeywords:
         Removed when the test ends."""
         board = self.lib.bench.board(name or None)
         net = self.lib.bench.net
-        cmd = ["ip", "route", "replace", f"{board.ip}/32", "dev", "br0", "mtu", str(int(mtu))]
-        r = net.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise AssertionError(f"cannot set the route MTU: {r.stderr.strip()}")
-        self.lib.cleanups.append(lambda: net.run(["ip", "route", "del", f"{board.ip}/32"],
-                                                 capture_output=True))
+        try:
+            net.set_route_mtu(board.ip, int(mtu))
+        except BenchNetworkError as exc:
+            raise AssertionError(f"cannot set the route MTU: {exc}") from None
+        self.lib.cleanups.append(lambda: net.remove_route(board.ip))
 
     @keyword("Cut Board Link")
     def cut_board_link(self, name: str | None = None):
@@ -106,19 +106,20 @@ class NetworkKeywords:
         side): frames in both directions vanish until `Restore Board Link`.  The board's
         own PHY still sees a link, so to the board its peers simply stop answering."""
         board = self.lib.bench.board(name or None)
-        self._set_port(board.name, "down")
-        self.lib.cleanups.append(lambda: self._set_port(board.name, "up"))
+        self._set_port(board.name, up=False)
+        self.lib.cleanups.append(lambda: self._set_port(board.name, up=True))
 
     @keyword("Restore Board Link")
     def restore_board_link(self, name: str | None = None):
         """Put the board's port back on the bridge."""
-        self._set_port(self.lib.bench.board(name or None).name, "up")
+        self._set_port(self.lib.bench.board(name or None).name, up=True)
 
-    def _set_port(self, board: str, state: str):
-        r = self.lib.bench.net.run(["ip", "link", "set", f"{board}-p", state],
-                                   capture_output=True, text=True)
-        if r.returncode != 0:
-            raise AssertionError(f"cannot set the port of {board} {state}: {r.stderr.strip()}")
+    def _set_port(self, board: str, up: bool):
+        try:
+            self.lib.bench.net.set_board_port(board, up)
+        except BenchNetworkError as exc:
+            raise AssertionError(f"cannot set the port of {board} {'up' if up else 'down'}: "
+                                 f"{exc}") from None
 
     @keyword("Send SYN Flood To Board")
     def send_syn_flood_to_board(self, port: int, count: int = 10000, ping_every: int = 1000,

@@ -170,6 +170,32 @@ def test_board_link_mtu_and_removal(net):
         net.remove_board_link("board0")
 
 
+def test_board_port_and_route_mtu_are_bench_network_methods(net):
+    """What the keywords ask of the LAN (pull a board's cable, a host route with a small MTU)
+    is done by BenchNetwork, which alone knows the bridge and port names."""
+    os.close(net.add_board_link("board0"))
+
+    def port_up():
+        info = json.loads(net.run(["ip", "-j", "link", "show", net.port_name("board0")],
+                                  capture_output=True, text=True).stdout)[0]
+        return "UP" in info["flags"]
+
+    net.set_board_port("board0", up=False)
+    assert not port_up()
+    net.set_board_port("board0", up=True)
+    assert port_up()
+    with pytest.raises(BenchNetworkError, match="nosuch"):
+        net.set_board_port("nosuch", up=True)
+    ip = net.board_ip(0)
+    net.set_route_mtu(ip, 746)
+    route = net.run(["ip", "route", "get", ip], capture_output=True, text=True).stdout
+    assert f"dev {net.bridge}" in route and "mtu 746" in route
+    net.remove_route(ip)
+    assert "mtu 746" not in net.run(["ip", "route", "get", ip], capture_output=True,
+                                    text=True).stdout
+    net.remove_route(ip)  # none left: nothing to do
+
+
 def test_board_fd_passes_to_a_child_process(net):
     """The emulator gets the board fd with pass_fds (--net fd:N) and uses it as is."""
     fd = net.add_board_link("board0")

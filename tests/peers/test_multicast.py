@@ -51,3 +51,21 @@ def test_bad_groups(net):
         MulticastListener(net, "192.0.2.5", 1)
     with pytest.raises(PeerError, match="not an IPv4 address"):
         MulticastSender(net, "nope", 1, b"")
+
+
+@pytest.mark.parametrize("group, dst", [("0.0.0.0", "224.0.0.1"), ("239.1.2.3", "239.1.2.3")])
+def test_igmp_query_frame(group, dst):
+    """The query `Send IGMP Query From Host` puts on the wire (RFC 2236: to 224.0.0.1 when
+    general, else to the group; TTL 1 and Router Alert; both checksums right)."""
+    import socket
+
+    from hil.net.frames import igmp_query_frame, inet_checksum, multicast_mac
+
+    f = igmp_query_frame("02:00:c0:00:02:01", "192.0.2.1", group, max_resp_ds=25)
+    assert f[:6] == multicast_mac(dst) and f[6:12] == mac("02:00:c0:00:02:01")
+    assert f[12:14] == b"\x08\x00"
+    ip, igmp = f[14:38], f[38:]
+    assert ip[0] == 0x46 and ip[8] == 1 and ip[9] == 2 and ip[20:24] == b"\x94\x04\x00\x00"
+    assert socket.inet_ntoa(ip[12:16]) == "192.0.2.1" and socket.inet_ntoa(ip[16:20]) == dst
+    assert inet_checksum(ip) == 0 and inet_checksum(igmp) == 0
+    assert igmp[0] == 0x11 and igmp[1] == 25 and socket.inet_ntoa(igmp[4:8]) == group
