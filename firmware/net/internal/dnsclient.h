@@ -107,6 +107,8 @@ IpAddr server(int i);
 void flush();
 
 // --- the wire format (exposed for the tests and the fuzz target) -------------------------------
+// Header bytes, and the largest message taken (RFC 1035 4.2.1: 512 bytes over UDP).
+enum { DNS_HDR = 12, DNS_MSG_MAX = 512 };
 enum ParseResult { PARSE_IGNORE = 0, PARSE_NOTFOUND = 1, PARSE_FOUND = 2 };
 // Query for name (type A, class IN, RD) with this id into out; its length, or 0 when the name
 // is invalid or does not fit.
@@ -121,6 +123,8 @@ ParseResult parseResponse(const uint8_t* msg, int len, uint16_t id, const char* 
 bool validName(const char* name);
 // name is a dotted quad "a.b.c.d" (each 0..255, 1 to 3 digits): true and *ip set.
 bool parseDottedQuad(const char* name, uint32_t* ip);
+// Two host names are the same: case-insensitive, one trailing dot ignored on either.
+bool sameName(const char* a, const char* b);
 }  // namespace NetDns
 
 // Pseudo-random numbers for protocol ids and ports (xorshift mixed with board time).
