@@ -9,6 +9,7 @@ oldest output is discarded.  Each transport reports the URL pyserial opens
 
 import errno
 import os
+import struct
 import socket
 
 MAX_BACKLOG = 1 << 20
@@ -91,7 +92,26 @@ class PtySerial(SerialTransport):
         if data:
             self.on_input(data)
 
-    def close(self):
+    def close(self, drain_s=0.5):
+        """Close the pty, first giving a reader up to ``drain_s`` to take what the guest
+        printed last (its fault report, say): once the master is closed the slave reads
+        EOF and bytes still queued there are lost."""
+        import fcntl
+        import termios
+        import time
+
+        try:
+            self.flush()
+            deadline = time.monotonic() + drain_s
+            while time.monotonic() < deadline:
+                queued = struct.unpack("i", fcntl.ioctl(self.slave, termios.FIONREAD,
+                                                        b"\0\0\0\0"))[0]
+                if not queued and not self._out:
+                    break
+                time.sleep(0.005)
+                self.flush()
+        except (OSError, AttributeError):
+            pass
         for fd in (self.master, self.slave):
             try:
                 os.close(fd)
