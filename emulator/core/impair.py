@@ -38,7 +38,6 @@ import heapq
 import logging
 import math
 import random
-import time
 
 log = logging.getLogger("emulator")
 
@@ -385,15 +384,13 @@ class LinkImpairment:
         return self.stages["to_board"].has_room()
 
     def _send_due(self, now):
-        m = self.m
         stage = self.stages["from_board"]
         frame = stage.pop_due(now)
         while frame is not None:
             if not self.link_up():
                 stage.counters["link_down_dropped"] += 1
-            elif m.link is not None:
-                m.last_tx_ns = time.monotonic_ns()
-                m.link.send(frame)
+            else:
+                self.m.send_to_wire(frame)
             frame = stage.pop_due(now)
 
     def pump(self):
@@ -457,4 +454,4 @@ class LinkImpairment:
         self.pump()
 
     def rebase(self, now_ns):
-        pass
+        """The CPU clock changes: nothing to do, the stage counts board time only."""

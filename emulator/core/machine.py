@@ -150,11 +150,11 @@ class Machine:
         if serial is not None:
             serial.attach(reactor, self._serial_in)
         if link is not None:
-            link.attach(reactor, self._link_in, self._link_can_receive)
+            link.attach(reactor, self.deliver_to_board, self._link_can_receive)
             self._wire_link()
 
     def _wire_link(self):
-        """Frames take the plain path (``_eth_tx``/``_link_in``, EMAC flow control straight
+        """Frames take the plain path (``_eth_tx``/``deliver_to_board``, EMAC flow control straight
         to the link) unless impairment is active; then they pass :class:`LinkImpairment`,
         which is also a timed participant.  Swapping the callbacks keeps the plain path
         free of any check."""
@@ -165,7 +165,7 @@ class Machine:
             if link is not None:
                 emac.on_rx_space = imp.pump if on else link.release
         if link is not None:
-            link.on_frame = imp.to_board if on else self._link_in
+            link.on_frame = imp.to_board if on else self.deliver_to_board
             link.can_receive = imp.can_read if on else self._link_can_receive
         timed = [p for p in self.timed if p is not imp]   # a new list: _timers_due may be iterating
         if on:
@@ -192,29 +192,30 @@ class Machine:
             self.echo.append(byte)
 
     def _eth_tx(self, frame):
-        self.runner.last_tx_ns = time.monotonic_ns()
         if self.pcap is not None:
-            self.pcap.write(frame)
-        if self.link is not None:
-            self.link.send(frame)
-
-    def _link_in(self, frame):
-        if self.pcap is not None:
-            self.pcap.write(frame)
-        if self.emac is not None:
-            self.emac.receive(frame)
+            self.pcap.write(frame)              # the board's side: when the board sends it
+        self.send_to_wire(frame)
 
     def _eth_tx_impaired(self, frame):
         self.runner.last_tx_ns = time.monotonic_ns()
         if self.pcap is not None:
-            self.pcap.write(frame)              # the board's side: when the board sends it
+            self.pcap.write(frame)
         self.impair.from_board(frame)
 
+    def send_to_wire(self, frame):
+        """A frame the board sent goes out on the link (straight from the EMAC, or when the
+        impairment stage lets it go); the idle-skip grace counts from here."""
+        self.runner.last_tx_ns = time.monotonic_ns()
+        if self.link is not None:
+            self.link.send(frame)
+
     def deliver_to_board(self, frame):
-        """A frame leaves the impairment stage toward the board (pcap at delivery time)."""
+        """A frame reaches the board's MAC (from the link, or when the impairment stage
+        lets it go): the pcap records it at delivery time."""
         if self.pcap is not None:
             self.pcap.write(frame)
-        self.emac.receive(frame)
+        if self.emac is not None:
+            self.emac.receive(frame)
 
     def flush_host(self):
         if self.pcap is not None:
@@ -306,8 +307,9 @@ class Machine:
         """A clean link again; returns the counters of what was done."""
         imp = self._impairment()
         before = imp.clear()
-        self._wire_link()
-        if not imp.active:
+        if imp.active:
+            self._wire_link()
+        else:
             self.unwire_impairment()
         return before
 

@@ -231,3 +231,31 @@ def test_flap_validation():
                       ({"down_ms": 1, "up_ms": 1, "every": 2}, "every")):
         with pytest.raises(ImpairError, match=word):
             validate_flap(bad)
+
+
+def test_a_held_back_frame_counts_as_sent_when_it_leaves():
+    """The idle-skip grace counts from the board's last frame on the wire.  A frame the
+    stage delayed goes out through the machine's one wire path (Machine.send_to_wire), so
+    it counts when it really leaves, not when the board handed it over."""
+    import time
+    from types import SimpleNamespace
+
+    from emulator.core.impair import LinkImpairment
+    from emulator.core.machine import Machine
+
+    now = [0]
+    sent = []
+    m = SimpleNamespace(clock=SimpleNamespace(now_ns=lambda: now[0]), emac=None,
+                        link=SimpleNamespace(send=sent.append, held=False),
+                        runner=SimpleNamespace(last_tx_ns=0),
+                        unwire_impairment=lambda: None)
+    m.send_to_wire = lambda f: Machine.send_to_wire(m, f)
+    imp = LinkImpairment(m)
+    imp.configure(("from_board",), validate({"delay_ms": 5}))
+    imp.from_board(frame(1))
+    assert sent == [] and m.runner.last_tx_ns == 0
+    now[0] = 5 * MS
+    t0 = time.monotonic_ns()
+    imp.update(now[0])
+    assert sent == [frame(1)]
+    assert m.runner.last_tx_ns >= t0
